@@ -1,0 +1,49 @@
+# dlclaims: `make all` runs every analysis and writes the report; `make test` runs the tests.
+# Both create the virtual environment on first use.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+# One target per analysis: analyses/foo_bar.py -> `make foo-bar`.
+ANALYSES := $(subst _,-,$(basename $(notdir $(wildcard analyses/[a-z]*.py))))
+RUN_ARGS ?=
+
+.PHONY: all setup analyses report check test test-slow bench clean help $(ANALYSES)
+
+all: analyses report  ## run every analysis at default fidelity, then write results/README.md
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+	@echo "analyses: $(ANALYSES)"
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+setup: $(STAMP)  ## create .venv and install dlclaims with its dev extras
+
+$(ANALYSES): $(STAMP)
+	$(BIN)/dlclaims run $@ $(RUN_ARGS)
+
+analyses: $(ANALYSES)  ## run every analysis (RUN_ARGS=--quick for a fast pass)
+
+report: $(STAMP)  ## regenerate results/README.md (and its figures) from the tables
+	$(BIN)/dlclaims report
+
+check: $(STAMP)  ## regenerate every table and compare with the committed baseline
+	$(BIN)/dlclaims check
+
+test: $(STAMP)  ## the default test suite (no slow tests, no benchmarks)
+	$(BIN)/python -m pytest -q
+
+test-slow: $(STAMP)  ## the slow tests only
+	$(BIN)/python -m pytest -q -m slow
+
+bench: $(STAMP)  ## speed targets, measured with pytest-benchmark
+	$(BIN)/python -m pytest -q -m bench --benchmark-enable --benchmark-columns=min,mean,max,rounds
+
+clean:  ## remove the venv and caches (results/ is kept: it is the committed baseline)
+	rm -rf $(VENV) build lib/*.egg-info .pytest_cache .benchmarks
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

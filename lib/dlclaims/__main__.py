@@ -1,0 +1,3 @@
+from dlclaims.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,93 @@
+"""Regression check: regenerate an analysis at its committed fidelity and compare tables.
+
+Each analysis may declare per-column tolerances (``TOLERANCES``); text columns and
+verdicts must match exactly, numbers within ``|new - old| <= atol + rtol * |old|``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pandas as pd
+
+from dlclaims import analysis, results
+
+
+@dataclass(frozen=True)
+class Tol:
+    rtol: float = 1e-4
+    atol: float = 1e-8
+
+
+DEFAULT = Tol()
+MAX_LINES_PER_TABLE = 8
+
+
+def tolerance(module: ModuleType | None, table: str, column: str) -> Tol:
+    declared = getattr(module, "TOLERANCES", {}) if module is not None else {}
+    for key in (table, "*"):
+        if column in declared.get(key, {}):
+            return declared[key][column]
+    return getattr(module, "DEFAULT_TOLERANCE", DEFAULT)
+
+
+def compare_tables(name: str, old: pd.DataFrame, new: pd.DataFrame, module: ModuleType | None = None) -> list[str]:
+    """Readable differences between a committed and a regenerated table (empty if none)."""
+    if list(old.columns) != list(new.columns):
+        return [f"{name}.csv: columns changed: {list(old.columns)} -> {list(new.columns)}"]
+    if len(old) != len(new):
+        return [f"{name}.csv: {len(old)} rows committed, {len(new)} regenerated"]
+    keys = [c for c in old.columns if not pd.api.types.is_float_dtype(old[c])][:4]
+    problems: list[str] = []
+    for column in old.columns:
+        a, b = old[column], new[column]
+        numeric = pd.api.types.is_numeric_dtype(a) and pd.api.types.is_numeric_dtype(b)
+        if numeric:
+            tol = tolerance(module, name, column)
+            x, y = a.to_numpy(float), b.to_numpy(float)
+            both_nan = np.isnan(x) & np.isnan(y)
+            bad = ~both_nan & ~(np.abs(y - x) <= tol.atol + tol.rtol * np.abs(x))
+        else:
+            bad = (a.astype(str) != b.astype(str)).to_numpy()
+        for i in np.flatnonzero(bad):
+            where = ", ".join(f"{k}={old[k].iloc[i]}" for k in keys if k != column)
+            if numeric:
+                detail = f"committed {x[i]:.6g}, regenerated {y[i]:.6g} (tolerance {tol.atol:g} + {tol.rtol:g}·|committed|)"
+            else:
+                detail = f"committed '{a.iloc[i]}', regenerated '{b.iloc[i]}'"
+            problems.append(f"{name}.csv row {i} ({where}) {column}: {detail}")
+    if len(problems) > MAX_LINES_PER_TABLE:
+        problems = problems[:MAX_LINES_PER_TABLE] + [f"{name}.csv: ... and {len(problems) - MAX_LINES_PER_TABLE} more"]
+    return problems
+
+
+def compare_directories(committed: Path, regenerated: Path, module: ModuleType | None = None) -> list[str]:
+    old, new = results.read_tables(committed), results.read_tables(regenerated)
+    problems = []
+    for missing in sorted(set(old) - set(new)):
+        problems.append(f"{missing}.csv: committed but not regenerated")
+    for added in sorted(set(new) - set(old)):
+        problems.append(f"{added}.csv: regenerated but not committed")
+    for table in sorted(set(old) & set(new)):
+        problems += compare_tables(table, old[table], new[table], module)
+    return problems
+
+
+def check(name: str, root: Path | None = None) -> list[str]:
+    """Regenerate ``name`` with the arguments recorded in its meta.json; list the drift."""
+    root = Path(root) if root is not None else analysis.results_root()
+    committed = root / name
+    if not (committed / results.META_FILE).exists():
+        return [f"{name}: no committed results in {committed}"]
+    module = analysis.load(name)
+    argv = results.read_meta(committed)["argv"]
+    with tempfile.TemporaryDirectory(prefix="dlclaims-check-") as scratch:
+        with contextlib.redirect_stdout(io.StringIO()):
+            regenerated = analysis.run(module, [*argv, "--out", scratch], quiet=True)
+        return compare_directories(committed, regenerated, module)

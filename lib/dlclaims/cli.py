@@ -1,0 +1,108 @@
+"""``dlclaims``: list, run, check and report the lecture-claim analyses.
+
+Bad input gets one line on stderr naming the bad value and what is allowed, exit 2,
+and nothing in results/ changes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from dlclaims import analysis, check, results
+
+EPILOG = """examples:
+  dlclaims list
+  dlclaims run activation-collapse --quick
+  dlclaims run activation-collapse --help     (the analysis's own options)
+  dlclaims check activation-collapse
+  dlclaims report"""
+
+
+def build_parser() -> analysis.Parser:
+    parser = analysis.Parser(prog="dlclaims", description=__doc__.strip().splitlines()[0], epilog=EPILOG,
+                             formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=analysis.Parser)
+    sub.required = True
+    sub.add_parser("list", help="list the analyses and their titles")
+    run = sub.add_parser("run", help="run one analysis and write results/NAME/", add_help=False,
+                         description="Run one analysis. `dlclaims run NAME --help` lists its options.")
+    run.add_argument("name", nargs="?", help="analysis name (see `dlclaims list`)")
+    run.add_argument("rest", nargs=argparse.REMAINDER, help="the analysis's options")
+    checker = sub.add_parser("check", help="regenerate tables and compare with the committed ones",
+                           description="Regenerate each analysis at the fidelity its committed results were made "
+                                       "with and compare every table under the analysis's declared tolerances. "
+                                       "Exit 1 on drift, with a readable diff.")
+    checker.add_argument("name", nargs="*", help="analyses to check (default: all with committed results)")
+    checker.add_argument("--results", type=Path, default=None, metavar="DIR",
+                       help=f"results root holding the baseline (default: {analysis.results_root()})")
+    report = sub.add_parser("report", help="write results/README.md from the tables",
+                            description="Write the report (results/README.md) from the result tables.")
+    report.add_argument("--results", type=Path, default=None, metavar="DIR", help="results root")
+    report.add_argument("--redraw", action="store_true", help="also redraw every figure from its tables")
+    return parser
+
+
+def cmd_list() -> int:
+    for name in analysis.names():
+        print(f"{name:24s} {analysis.load(name).TITLE}")
+    return 0
+
+
+def cmd_run(name: str | None, rest: Sequence[str]) -> int:
+    if name is None or name in ("-h", "--help"):
+        print("usage: dlclaims run NAME [--quick] [--seeds N] [--out DIR] [--device {cpu,cuda}] [options]\n\n"
+              "analyses: " + ", ".join(analysis.names()) + "\n`dlclaims run NAME --help` lists NAME's options.")
+        return 0 if name else 2
+    analysis.run(analysis.load(name), rest)
+    return 0
+
+
+def cmd_check(names: Sequence[str], root: Path | None) -> int:
+    root = root if root is not None else analysis.results_root()
+    names = list(names) or [p.name for p in sorted(root.iterdir()) if (p / results.META_FILE).exists()]
+    failed = False
+    for name in names:
+        analysis.load(name)  # unknown names are a usage error, before any work
+    for name in names:
+        problems = check.check(name, root)
+        status = "ok" if not problems else f"DRIFT ({len(problems)} differences)"
+        print(f"check {name}: {status}")
+        for line in problems:
+            print(f"  {line}")
+        failed |= bool(problems)
+    return 1 if failed else 0
+
+
+def cmd_report(root: Path | None, redraw: bool) -> int:
+    from dlclaims import report
+
+    root = root if root is not None else analysis.results_root()
+    if not root.is_dir():
+        raise analysis.UsageError(f"results directory '{root}' does not exist")
+    if redraw:
+        for d in report.families(root):
+            analysis.load(d.name).figures(results.read_tables(d), d)
+    print(f"wrote {report.write(root)}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command == "list":
+            return cmd_list()
+        if args.command == "run":
+            return cmd_run(args.name, args.rest)
+        if args.command == "check":
+            return cmd_check(args.name, args.results)
+        return cmd_report(args.results, args.redraw)
+    except analysis.UsageError as err:
+        print(f"dlclaims: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("dlclaims: interrupted; previous results left intact", file=sys.stderr)
+        return 130

