@@ -1,0 +1,104 @@
+"""Exact stationary theory of constant-step mini-batch SGD on least squares.
+
+Loss normalisation (used throughout): for data ``A`` (n × d) and ``y`` (n,),
+
+    F(x) = 1/(2n) ‖A x − y‖²,  f_i(x) = ½ (a_iᵀ x − y_i)²,  H = AᵀA / n,
+
+and one SGD step draws ``b`` row indices i_1..i_b **uniformly with replacement** and
+moves ``x ← x − h · (1/b) Σ_j ∇f_{i_j}(x)``. With e = x − x*, residuals r_i = y_i − a_iᵀx*
+(so Σ_i a_i r_i = 0 at the optimum) the step is
+
+    e' = (I − h M) e + h v,   M = (1/b) Σ_j a_{i_j} a_{i_j}ᵀ,   v = (1/b) Σ_j a_{i_j} r_{i_j}.
+
+Independent draws give E M = H, E[v] = 0, E[M S M] = (1 − 1/b) H S H + (1/b) K(S) with
+K(S) = (1/n) Σ_i a_i a_iᵀ S a_i a_iᵀ, and E[v vᵀ] = Q / b with Q = (1/n) Σ_i r_i² a_i a_iᵀ.
+The mean E e obeys E e' = (I − hH) E e → 0, so at stationarity the cross terms vanish and
+the second moment Σ = E[e eᵀ] is the fixed point of
+
+    Σ = Σ − h (HΣ + ΣH) + h² [(1 − 1/b) HΣH + (1/b) K(Σ)] + (h²/b) Q,
+
+a d² × d² linear system. The expected excess loss of the last iterate is ½ tr(H Σ).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _as_numpy(x) -> np.ndarray:
+    if hasattr(x, "detach"):
+        x = x.detach().cpu().numpy()
+    return np.asarray(x, dtype=np.float64)
+
+
+class StationaryTheory:
+    """The pieces of the second-moment recursion that depend on the data only (H, K, Q),
+    computed once so that many (step, batch) pairs cost one d² × d² solve each."""
+
+    def __init__(self, A, y):
+        A, y = _as_numpy(A), _as_numpy(y).ravel()
+        n, d = A.shape
+        self.d = d
+        self.H = A.T @ A / n
+        x_star, *_ = np.linalg.lstsq(A, y, rcond=None)
+        r = y - A @ x_star
+        outer = np.einsum("ni,nj->nij", A, A).reshape(n, d * d)  # rows vec(a aᵀ)
+        self.K = outer.T @ outer / n  # (1/n) Σ (a aᵀ) ⊗ (a aᵀ)
+        self.Q = (A * (r**2)[:, None]).T @ A / n
+
+    def operator(self, step: float, batch_size: int) -> np.ndarray:
+        """The d² × d² symmetric T with vec(Σ_{k+1}) = T vec(Σ_k) + noise, for mean-zero e.
+
+        Column-major vec, vec(P S R) = (Rᵀ ⊗ P) vec(S); every piece here is symmetric.
+        """
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
+        eye, H, b = np.eye(self.d), self.H, batch_size
+        return (np.eye(self.d**2) - step * (np.kron(eye, H) + np.kron(H, eye))
+                + step**2 * ((1 - 1 / b) * np.kron(H, H) + self.K / b))
+
+    def covariance(self, step: float, batch_size: int = 1) -> np.ndarray:
+        """Stationary E[(x − x*)(x − x*)ᵀ]; ``ValueError`` if the second moment diverges."""
+        T = self.operator(step, batch_size)
+        radius = np.max(np.abs(np.linalg.eigvalsh(T)))
+        if radius >= 1:
+            raise ValueError(f"step {step} with batch {batch_size} is unstable: second-moment "
+                             f"recursion has spectral radius {radius:.4f} ≥ 1")
+        noise = step**2 / batch_size * self.Q.reshape(-1, order="F")
+        sigma = np.linalg.solve(np.eye(self.d**2) - T, noise).reshape(self.d, self.d, order="F")
+        return (sigma + sigma.T) / 2
+
+    def excess(self, step: float, batch_size: int = 1) -> float:
+        """½ tr(H Σ): the expected stationary excess loss of the last iterate."""
+        return 0.5 * float(np.sum(self.H * self.covariance(step, batch_size)))
+
+
+def sgd_stationary_covariance(A, y, step: float, batch_size: int = 1) -> np.ndarray:
+    """Stationary E[(x − x*)(x − x*)ᵀ] of constant-step mini-batch SGD (see module doc).
+
+    Raises ``ValueError`` when the step is too large for the second moment to stay
+    bounded (spectral radius of the recursion ≥ 1).
+    """
+    return StationaryTheory(A, y).covariance(step, batch_size)
+
+
+def sgd_stationary_excess(A, y, step: float, batch_size: int = 1) -> float:
+    """Exact expected stationary excess loss E F(x_k) − F(x*) = ½ tr(H Σ) of the last iterate.
+
+    For F(x) = 1/(2n)‖Ax − y‖² and mini-batch SGD with ``batch_size`` rows drawn uniformly
+    with replacement and constant ``step`` (module docstring has the derivation). Exact:
+    a d² × d² linear solve, no Monte Carlo. ``ValueError`` if the step is unstable.
+    """
+    return StationaryTheory(A, y).excess(step, batch_size)
+def scalar_stationary_excess(a, y, step: float, batch_size: int = 1) -> float:
+    """Closed form for d = 1: with m2 = E a², m4 = E a⁴, q = E r² a²,
+
+    Σ = h q / (b (2 m2 − h ((1 − 1/b) m2² + m4 / b))),  excess = m2 Σ / 2.
+    """
+    a, y = _as_numpy(a).ravel(), _as_numpy(y).ravel()
+    x_star = float(a @ y / (a @ a))
+    r = y - a * x_star
+    m2, m4, q = np.mean(a**2), np.mean(a**4), np.mean(r**2 * a**2)
+    b = batch_size
+    sigma = step * q / (b * (2 * m2 - step * ((1 - 1 / b) * m2**2 + m4 / b)))
+    return 0.5 * float(m2 * sigma)
