@@ -45,7 +45,7 @@ construction, which is what the lecture means by "by design". Page's centred ReL
 pre-activation variance He init keeps. The majority-class head is a random N(0, 1/n)
 10-way linear layer on each block's output.
 
-**Init × activation study** (A6) runs on the first 128 inputs of each seed: forward,
+**Init × activation study** (A6) runs on the first 64 inputs of each seed: forward,
 then the cross-entropy of the random head against random labels is back-propagated, and
 we record the variance of ∂loss/∂(pre-activation) per layer. Glorot & Bengio used 5
 layers; at depth 50 "similar scale" is a much stronger claim, and the table also gives
@@ -118,7 +118,7 @@ class Config:
     width: int = 2048
     depth: int = 50
     inputs: int = 512
-    study_inputs: int = 128
+    study_inputs: int = 64
     classes: int = 10
     seeds: int = 5
     device: str = "cpu"
@@ -131,7 +131,7 @@ def add_arguments(parser) -> None:
 
 
 def configure(args) -> Config:
-    cfg = Config(width=256, inputs=256, study_inputs=64) if args.quick else Config()
+    cfg = Config(width=256, inputs=256, study_inputs=32) if args.quick else Config()
     overrides = {k: v for k, v in dict(width=args.width, depth=args.depth, inputs=args.inputs,
                                        seeds=args.seeds).items() if v is not None}
     cfg = Config(**{**cfg.__dict__, **overrides, "device": args.device})
@@ -171,14 +171,16 @@ def weight_scale(v: Variant, width: int) -> float:
     return math.sqrt(inits.variance(v.scheme, width, width))
 
 
-def between_channel_share(z: torch.Tensor) -> float:
-    """Var(channel means) / total variance; rows are inputs, columns channels.
+def channel_moments(z: torch.Tensor) -> tuple[float, float]:
+    """(between-channel share, mean square) of a block's pre-activations in two passes.
 
-    Law of total variance with population variances: total = Var(means) + E(within).
+    Rows are inputs, columns channels. Law of total variance with population variances:
+    total = Var(channel means) + mean within-channel variance = E z² − (E z)².
     """
-    between = z.mean(0).var(unbiased=False)
-    total = z.var(unbiased=False)
-    return float(between / total)
+    means, squares = z.mean(0), (z * z).mean(0)
+    mean_square = squares.mean()
+    total = mean_square - means.mean() ** 2
+    return float(means.var(unbiased=False) / total), float(mean_square)
 
 
 def forward(x: torch.Tensor, weights: torch.Tensor, scale: float, v: Variant):
@@ -205,8 +207,8 @@ def page_study(cfg: Config, seed: int, x, draws, head) -> tuple[list[dict], list
         v = VARIANTS[name]
         scale = weight_scale(v, cfg.width)
         for layer, (z, h) in enumerate(forward(x, draws[v.distribution], scale, v), start=1):
-            mean_square = float((z * z).mean())
-            rows.append(dict(variant=name, seed=seed, layer=layer, share=between_channel_share(z),
+            share, mean_square = channel_moments(z)
+            rows.append(dict(variant=name, seed=seed, layer=layer, share=share,
                              mean_square=mean_square, majority_fraction=majority_fraction(h, head)))
             if seed == 0 and name in DENSITY_VARIANTS and layer in recorded_depths(cfg):
                 densities += channel_histograms(name, layer, z[:, :DENSITY_CHANNELS])
@@ -223,8 +225,9 @@ def init_study(cfg: Config, seed: int, x, draws, head, labels) -> list[dict]:
         for z, h in forward(x, draws[v.distribution], scale, v):
             zs.append(z)
             activation_var.append(float(h.var(unbiased=False)))
-            mean_square.append(float((z * z).mean()))
-            share.append(between_channel_share(z))
+            layer_share, layer_mean_square = channel_moments(z)
+            share.append(layer_share)
+            mean_square.append(layer_mean_square)
         # cross-entropy of the random head against random labels, back-propagated by hand
         probs = torch.softmax(h @ head.T, dim=1)
         probs[torch.arange(len(labels)), labels] -= 1
@@ -314,7 +317,7 @@ def estimate(tables: dict[str, pd.DataFrame], cfg: Config) -> dict[str, Estimate
     worst_fix = np.maximum(share["bn_relu"].max(axis=1), share["centred_relu"].max(axis=1))
     return {
         "A1": stats.mean_ci(share["he_relu"][:, -1]),
-        "A2": stats.mean_ci(per_seed(layers, "he_relu", "majority_fraction")[:, -1]),
+        "A2": stats.mean_ci(per_seed(layers, "he_relu", "majority_fraction")[:, -1], bounds=(0, 1)),
         "A3": stats.mean_ci(share["linear"][:, -1]),
         "A4": stats.mean_ci(geometric_mean_ratio(per_seed(layers, "he_relu", "mean_square"))),
         "A5": stats.mean_ci(worst_fix),

@@ -16,8 +16,12 @@ from dlclaims.claims import Estimate
 LEVEL = 0.95
 
 
-def mean_ci(samples, level: float = LEVEL) -> Estimate:
-    """Mean of independent replicates with a Student-t interval."""
+def mean_ci(samples, level: float = LEVEL, bounds: tuple[float, float] | None = None) -> Estimate:
+    """Mean of independent replicates with a Student-t interval.
+
+    ``bounds`` is the statistic's support (e.g. (0, 1) for a fraction): the interval is
+    cut to it, since no value outside can be the mean.
+    """
     x = np.asarray(samples, dtype=float).ravel()
     x = x[~np.isnan(x)]
     if x.size == 0:
@@ -26,7 +30,10 @@ def mean_ci(samples, level: float = LEVEL) -> Estimate:
     if x.size == 1:
         return Estimate(m, np.nan, np.nan)
     half = float(sps.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
-    return Estimate(m, m - half, m + half)
+    low, high = m - half, m + half
+    if bounds is not None:
+        low, high = max(low, bounds[0]), min(high, bounds[1])
+    return Estimate(m, low, high)
 
 
 def mean_ci_columns(samples, level: float = LEVEL) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
