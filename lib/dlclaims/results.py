@@ -72,11 +72,11 @@ def atomic_directory(target: Path) -> Iterator[Path]:
 
 
 def git_commit() -> str:
-    here = Path(__file__).resolve().parent
+    repo = Path(__file__).resolve().parents[2]
     try:
-        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here, capture_output=True,
+        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=repo, capture_output=True,
                              text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "lib", "analyses"], cwd=here,
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "lib", "analyses"], cwd=repo,
                                capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
