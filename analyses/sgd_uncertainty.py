@@ -134,11 +134,11 @@ class Config:
 
 def add_arguments(parser) -> None:
     parser.add_argument("--chains", type=analysis.positive_int, help="chains per schedule (default 256; quick 64)")
-    parser.add_argument("--steps", type=analysis.positive_int, help="SGD steps per chain (default 20000; quick 3000)")
+    parser.add_argument("--steps", type=analysis.positive_int, help="SGD steps per chain (default 20000; quick 2000)")
 
 
 def configure(args) -> Config:
-    quick = Config(chains=64, steps=3_000, step_factors=(0.125, 0.25, 0.5, 1.0), batch_sizes=(1, 4, 16),
+    quick = Config(chains=64, steps=2_000, log_points=16, step_factors=(0.125, 0.25, 0.5, 1.0), batch_sizes=(1, 4, 16),
                    batch_steps=1_500, variance_draws=200)
     cfg = quick if args.quick else Config()
     overrides = {k: v for k, v in dict(chains=args.chains, steps=args.steps).items() if v is not None}

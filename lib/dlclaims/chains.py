@@ -65,8 +65,11 @@ def margin_derivative(kind: str, z: torch.Tensor, t: torch.Tensor) -> torch.Tens
     return z - t if kind == "least_squares" else torch.sigmoid(z) - t
 
 
-def loss(problem: Problem, X: torch.Tensor) -> torch.Tensor:
-    """F at each row of X (C, d) -> (C,)."""
+def loss(problem: Problem, X: torch.Tensor, block: int = 128) -> torch.Tensor:
+    """F at each row of X (C, d) -> (C,), ``block`` rows at a time (a (C, n) margin matrix
+    for thousands of chains costs more in page faults than in arithmetic)."""
+    if X.shape[0] > block:
+        return torch.cat([loss(problem, part, block) for part in X.split(block)])
     Z = X @ problem.A.T  # (C, n)
     if problem.kind == "least_squares":
         per_row = 0.5 * (Z - problem.y) ** 2
@@ -118,6 +121,8 @@ def _solve_inner(problem: Problem) -> Problem:
         res = optimize.minimize(fun, np.zeros(d), jac=jac, hess=hess, method="trust-exact",
                                 options=dict(gtol=1e-13, maxiter=200))
         x = res.x
+        for _ in range(3):  # trust-exact may stop on a tiny radius; plain Newton polishes to round-off
+            x = x - np.linalg.solve(hess(x), jac(x))
         H = hess(x)
     problem.x_star = torch.as_tensor(x, dtype=DTYPE)
     problem.hessian = torch.as_tensor(H, dtype=DTYPE)

@@ -1,0 +1,43 @@
+"""Speed of the vectorised SGD chains (make bench)."""
+
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from dlclaims import chains
+
+
+@pytest.fixture(scope="module")
+def problem():
+    return chains.least_squares("iso", 10_000, 20, np.ones(20), noise=1.0, seed=0)
+
+
+@pytest.mark.bench
+def test_256_chains_by_1e4_steps(benchmark, problem):
+    schedule = chains.Schedule.constant(0.01)
+    benchmark.pedantic(chains.run_chains, args=(problem, torch.zeros(20), schedule, np.arange(256), 10_000),
+                       rounds=3, iterations=1)
+    assert benchmark.stats["min"] <= 2.0
+
+
+@pytest.mark.bench
+def test_vectorised_against_a_loop_over_chains(benchmark, problem):
+    """Same 256 chains × 300 steps, batched and one at a time, in one run."""
+    schedule, steps, seeds = chains.Schedule.constant(0.01), 300, np.arange(256)
+
+    def loop():
+        for s in seeds:
+            chains.run_chains(problem, torch.zeros(20), schedule, [s], steps)
+
+    started = time.perf_counter()
+    loop()
+    looped = time.perf_counter() - started
+    benchmark.pedantic(chains.run_chains, args=(problem, torch.zeros(20), schedule, seeds, steps), rounds=5,
+                       iterations=1)
+    ratio = looped / benchmark.stats["min"]
+    benchmark.extra_info["loop_seconds"] = looped
+    benchmark.extra_info["speedup"] = ratio
+    print(f"\nloop over chains {looped:.2f} s, vectorised {benchmark.stats['min']:.3f} s, speed-up {ratio:.0f}x")
+    assert ratio >= 20

@@ -1,0 +1,58 @@
+"""Vectorised SGD chains, their random streams and the problems."""
+
+import numpy as np
+import pytest
+import torch
+
+from dlclaims import chains
+
+
+@pytest.fixture(scope="module")
+def ls():
+    return chains.least_squares("ls", 2000, 5, np.ones(5), noise=1.0, seed=0)
+
+
+def test_index_streams_are_per_chain_and_uniform():
+    a = chains.chain_indices([7, 8, 9], 100, 50, 2, 1000)
+    b = chains.chain_indices([8], 100, 50, 2, 1000)
+    np.testing.assert_array_equal(a[1], b[0])
+    split = np.concatenate([chains.chain_indices([8], 100, 20, 2, 1000), chains.chain_indices([8], 120, 30, 2, 1000)], 1)
+    np.testing.assert_array_equal(split[0], b[0])
+    counts = np.bincount(chains.chain_indices(np.arange(100), 0, 1000, 1, 10).ravel(), minlength=10)
+    assert counts.min() > 9_500 and counts.max() < 10_500  # 10⁵ draws per cell, sd ≈ 95
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+def test_vectorised_chains_match_a_chain_run_alone(ls, batch):
+    schedule = chains.Schedule(np.array([0.01, 0.05, 0.02]), np.array([1.0, 1.0, 5.0]), np.array([0.0, 0.0, 0.5]))
+    many = chains.run_chains(ls, torch.zeros(5), schedule, [11, 12, 13], 700, batch=batch, log_at=[0, 350, 700],
+                             chunk=128)
+    alone = chains.run_chains(ls, torch.zeros(5), chains.Schedule(*(v[1:2] for v in (schedule.a, schedule.k0,
+                                                                                       schedule.p))),
+                              [12], 700, batch=batch, log_at=[0, 350, 700], chunk=512)
+    torch.testing.assert_close(many.x_last[1], alone.x_last[0], rtol=0, atol=1e-13)
+    np.testing.assert_allclose(many.gap_last[:, 1], alone.gap_last[:, 0], rtol=1e-12)
+
+
+def test_zero_noise_sgd_converges_to_the_optimum():
+    p = chains.least_squares("clean", 500, 4, np.ones(4), noise=0.0, seed=1)
+    trace = chains.run_chains(p, torch.zeros(4), chains.Schedule.constant(0.1), np.arange(8), 3000)
+    assert float((trace.x_last - p.x_star).abs().max()) < 1e-8
+    assert trace.gap_last.max() < 1e-15
+
+
+def test_logistic_optimum_is_stationary():
+    p = chains.logistic("lg", 3000, 6, weight_norm=2.0, l2=0.01, seed=0)
+    assert float(chains.full_gradient(p, p.x_star[None]).abs().max()) < 1e-10
+    assert float(chains.excess(p, p.x_star[None] + 0.01).min()) > 0
+
+
+def test_running_average_and_gradient_logging(ls):
+    trace = chains.run_chains(ls, torch.zeros(5), chains.Schedule.constant(0.0), [1, 2], 10, log_at=[0, 10])
+    np.testing.assert_allclose(trace.gap_last, trace.gap_avg)  # zero step: nothing moves
+    assert trace.grad_sq.shape == (2, 2) and np.all(trace.grad_sq > 0)
+
+
+def test_gd_on_least_squares_converges(ls):
+    k, gaps = chains.run_gd(ls, torch.zeros(5), 1 / chains.smoothness(ls), 200, [0, 200])
+    assert gaps[-1] < 1e-12 * gaps[0]
