@@ -764,9 +764,9 @@ def figures(tables: dict[str, pd.DataFrame], directory: Path) -> None:
     for method, label in METHODS.items():
         part = traj[traj.method == method]
         ax1.plot(part.step, part.x, "o-", ms=3, lw=1, color=COLORS[method], label=label)
-    ax1.set(xlabel="iteration k", ylabel="x_k",
+    ax1.set(xlabel="iteration k", ylabel="x_k", ylim=(-3.6, 4.6),
             title=f"Lessard et al.'s function (L=25, μ=1), x₀ = {traj.start.iloc[0]:.3f}")
-    ax1.legend()
+    ax1.legend(ncol=3, loc="upper center")
     xs = torch.linspace(-3, 4, 400, dtype=F64)
     ax2.plot(xs, lessard_f(xs), color="grey", label="f")
     hb = lessard[(lessard.method == "heavy_ball") & (lessard.cycle_points.notna())]
@@ -775,8 +775,8 @@ def figures(tables: dict[str, pd.DataFrame], directory: Path) -> None:
         ax2.plot(pts, lessard_f(pts), "o", ms=9, color=COLORS["heavy_ball"],
                  label=f"heavy ball's limit cycle (period {len(pts)})")
     ax2.plot([0], [0], "*", ms=14, color="black", label="minimum")
-    ax2.set(xlabel="x", ylabel="f(x)", yscale="symlog", title="The cycle on the function")
-    ax2.legend()
+    ax2.set(xlabel="x", ylabel="f(x)", title="Heavy ball's period-3 cycle on the function")
+    ax2.legend(loc="upper center")
     fig.tight_layout()
     plots.save(fig, directory / "lessard_cycle.png")
 
@@ -790,18 +790,22 @@ def figures(tables: dict[str, pd.DataFrame], directory: Path) -> None:
         ax.plot(part.x1, part.x2, "o-", ms=3, lw=1.2, color=COLORS[method], label=label)
     ax.plot([0], [0], "*", ms=12, color="black")
     ax.set(xlabel="x₁ (shallow, μ = 0.05)", ylabel="x₂ (steep, L = 1)", aspect="equal",
-           title="Ill-conditioned 2-D quadratic: GD zig-zags, momentum cancels it (40 steps)")
+           title="Ill-conditioned 2-D quadratic (κ = 20), 40 steps: GD η = 2/(L+μ);\n"
+                 "heavy ball Polyak's η, β; NAG η = 1/L, β = (√κ−1)/(√κ+1)")
     ax.legend(loc="lower right")
     fig.tight_layout()
     plots.save(fig, directory / "zigzag.png")
 
     curves = tables["step_size_curves"]
     fig, ax = plt.subplots(figsize=(8, 4.6))
-    cmap = plt.get_cmap("coolwarm")
+    etas = sorted(curves.eta_times_L.unique())
+    below, above = [e for e in etas if e < 2], [e for e in etas if e > 2]
+    colors = {**dict(zip(below, plt.get_cmap("Blues")(np.linspace(0.35, 1, len(below))))),
+              **dict(zip(above, plt.get_cmap("Reds")(np.linspace(0.35, 1, len(above)))))}
     for eta, part in curves.groupby("eta_times_L"):
-        ax.plot(part.step, np.log10(part.f_over_f0), color=cmap(min(eta / 2.5, 1)), label=f"η = {eta:g}/L",
+        ax.plot(part.step, np.log10(part.f_over_f0), color=colors[eta], label=f"η = {eta:g}/L",
                 ls="-" if eta < 2 else "--")
-    ax.set(xlabel="iteration k", ylabel="log₁₀ f(x_k) / f(x_0)",
+    ax.set(xlabel="iteration k", ylabel="log₁₀ f(x_k) / f(x_0)", ylim=(-40, 100),
            title="GD on a quadratic: monotone below η = 2/L, divergent above (seed 0)")
     ax.legend(fontsize=7.5, ncol=2)
     fig.tight_layout()
