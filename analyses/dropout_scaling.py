@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -373,16 +374,25 @@ def enumeration_study() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def compute(cfg: Config) -> dict[str, pd.DataFrame]:
-    # The ops are small: with several threads on a shared 2-core machine, thread hand-offs
-    # cost more than the arithmetic (measured 2 threads 5-10x slower than 1 under load).
-    # One thread also makes the numbers independent of the machine's core count.
+@contextmanager
+def one_thread():
+    """Run torch on one thread, restoring the caller's setting afterwards.
+
+    The ops here are small: with several threads on a shared 2-core machine, thread
+    hand-offs cost more than the arithmetic (measured: 2 threads 5-10x slower than 1
+    under load). One thread also makes the numbers independent of the core count.
+    """
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return _compute(cfg)
+        yield
     finally:
         torch.set_num_threads(threads)
+
+
+def compute(cfg: Config) -> dict[str, pd.DataFrame]:
+    with one_thread():
+        return _compute(cfg)
 
 
 def _compute(cfg: Config) -> dict[str, pd.DataFrame]:
