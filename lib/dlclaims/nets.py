@@ -57,3 +57,74 @@ def reseed_(net: nn.Module, generator: torch.Generator) -> nn.Module:
 
 def count_parameters(net: nn.Module) -> int:
     return sum(p.numel() for p in net.parameters())
+
+
+def he_uniform_(net: nn.Module, generator: torch.Generator, skip_last: bool = True) -> nn.Module:
+    """He init U(±√(6/fan_in)) for every Linear/Conv weight (biases zero), from ``generator``.
+
+    ``skip_last`` leaves the final classifier at PyTorch's default U(±1/√fan_in).
+    """
+    layers = [m for m in net.modules() if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d))]
+    with torch.no_grad():
+        for m in layers[:-1] if skip_last else layers:
+            bound = (6.0 / m.weight[0].numel()) ** 0.5
+            m.weight.uniform_(-bound, bound, generator=generator)
+            if m.bias is not None:
+                m.bias.zero_()
+    return net
+
+
+class GlobalMaxPool(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.amax(dim=(-2, -1))
+
+
+class Scale(nn.Module):
+    """Multiply by a constant (Page's final ``Mul(0.125)`` on the logits)."""
+
+    def __init__(self, factor: float):
+        super().__init__()
+        self.factor = factor
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.factor
+
+
+def conv_net(
+    channels: Sequence[int] = (8, 16, 16, 32),
+    in_channels: int = 1,
+    image_size: int = 28,
+    classes: int = 10,
+    activation: str = "softplus",
+    batch_norm: bool = False,
+    generator: torch.Generator | None = None,
+    logit_scale: float = 0.125,
+) -> nn.Sequential:
+    """A small plain conv net in the spirit of Page's 8-layer ResNet-7 baseline, without shortcuts.
+
+    Bias-free 3×3 conv [→ BatchNorm2d] → activation blocks, each followed by a 2×2
+    max-pool while the image is at least 2 pixels wide (cheaper than Page's unpooled first
+    blocks); a global max-pool, a bias-free linear classifier and Page's fixed logit scale
+    (0.125). Inputs are (N, in_channels, image_size, image_size).
+    With a ``generator`` the convs get He-uniform weights and the classifier PyTorch's
+    default, drawn from it.
+    """
+    layers: list[nn.Module] = []
+    size, c_in = image_size, in_channels
+    for c_out in channels:
+        layers.append(nn.Conv2d(c_in, c_out, 3, padding=1, bias=False))
+        if batch_norm:
+            layers.append(nn.BatchNorm2d(c_out))
+        layers.append(ACTIVATIONS[activation]())
+        if size >= 2:
+            layers.append(nn.MaxPool2d(2))
+            size //= 2
+        c_in = c_out
+    layers += [GlobalMaxPool(), nn.Linear(c_in, classes, bias=False)]
+    if logit_scale != 1.0:
+        layers.append(Scale(logit_scale))
+    net = nn.Sequential(*layers)
+    if generator is not None:
+        reseed_(net, generator)
+        he_uniform_(net, generator)
+    return net
