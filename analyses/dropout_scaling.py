@@ -73,6 +73,9 @@ default run). D3c enumerates all 2^N masks of random single softmax layers (floa
 trains both variants on a stratified 500-digit subset of the training split for 150
 epochs (batch 50) and compares train − test accuracy at the end.
 
+Everything runs on one torch thread (the ops are small; on the shared 2-core machine two
+threads measured 5-10× slower), which also keeps the numbers independent of core count.
+
 **Statistics.** Means over seeds with Student-t 95% intervals; comparisons are paired by
 seed (same init and batches). The random stream is shared by the batched replicates, so a
 seed's numbers depend on how many seeds run together."""
@@ -110,6 +113,8 @@ CLAIMS = [
 # Training is chaotic: float noise across machines moves accuracies by a few test digits.
 TOLERANCES = {
     "*": {"accuracy": Tol(rtol=0, atol=0.02), "nll": Tol(rtol=0.1, atol=0.02)},
+    # early-epoch points of a curve spread more across seeds (up to ±0.05) than final ones
+    "curves": {"accuracy": Tol(rtol=0, atol=0.05), "nll": Tol(rtol=0.3, atol=0.02)},
     "layers": {"mean_z2": Tol(rtol=0.5, atol=0.2), "relative_bias": Tol(rtol=0.3, atol=0.02),
                "rms_scaled": Tol(rtol=0.2, atol=1e-3), "rms_gap": Tol(rtol=0.3, atol=1e-3)},
     "activations": {"full": Tol(rtol=0.5, atol=0.5), "scaled": Tol(rtol=0.5, atol=0.5),
