@@ -126,6 +126,10 @@ def nesterov_change_of_variables_step(
     ρ_t (e.g. :func:`convex_momentum`) the same derivation gives
     W̃_{t+1} = W̃_t − ρ_t v_t + (1 + ρ_{t+1}) v_{t+1}; pass ``rho_next`` = ρ_{t+1}
     (default ρ_t, the lecture's constant-ρ formula).
+
+    This is what ``torch.optim.SGD(lr=γ, momentum=μ, nesterov=True)`` computes, with α = γ,
+    ρ = μ, v = −γ·(torch's momentum buffer) and torch's parameter = W̃ (the look-ahead point,
+    not W); tested to agree to 1e-12 in float64.
     """
     w_tilde, v = state
     v_next = rho * v - lr * grad(w_tilde)
