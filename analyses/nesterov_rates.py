@@ -100,7 +100,10 @@ longer to exceed f_0); the grid stops at ηL = 2.4 so that f stays finite in flo
 (|1 − ηL|^{2N} < 10³⁰⁰). The rule itself was not changed.
 
 **Zig-zag figure.** f = ½(μx₁² + Lx₂²), L = 1, μ = 0.05: GD with the quadratic-optimal
-η = 2/(L + μ), heavy ball with Polyak's parameters, NAG with η = 1/L and β from κ."""
+η = 2/(L + μ), heavy ball with Polyak's parameters, NAG with η = 1/L and β from κ. What it
+shows is not quite the slide's cartoon: GD zig-zags across the valley; heavy ball, tuned for
+the rate, swings across it even wider (every mode contracts at the same √β) while moving
+much faster along it; NAG's look-ahead gradient damps the steep axis at once."""
 
 CLAIMS = [
     Claim("E1a", "Smooth convex: GD's worst-case gap falls like 1/T",
@@ -318,7 +321,7 @@ def kappa_grid(cfg: Config) -> np.ndarray:
 def iterations_to(step: Callable, state, gap: Callable, eps: float, max_iter: int) -> np.ndarray:
     """First k with gap(x_k) ≤ ε·gap(x_0), per row; NaN where it never happened within max_iter."""
     threshold = eps * gap(state[0])
-    hit = torch.full(threshold.shape, -1, dtype=torch.long)
+    hit = torch.full(threshold.shape, -1, dtype=torch.long, device=threshold.device)
     for k in range(1, max_iter + 1):
         state = step(state, k - 1)
         hit = torch.where((gap(state[0]) <= threshold) & (hit < 0), k, hit)
