@@ -480,7 +480,7 @@ def figures(tables: dict[str, pd.DataFrame], directory: Path) -> None:
                 idx = wide.columns.to_numpy()
                 ax.bar(idx, mean, color=colors[variant], yerr=np.nan_to_num([mean - low, high - mean]),
                        capsize=2, label="10 class-mean gradients")
-                ax.plot(idx, wide30, "k_", ms=12, label="30 mean/var/skew gradients")
+                ax.plot(idx, wide30, "D", color="crimson", ms=5, ls="none", label="30 mean/var/skew gradients")
                 ax.set(ylim=(0, 1.05), title=f"{LABELS[variant]}, {state}")
                 if row == 1:
                     ax.set_xlabel("eigenvector (by eigenvalue rank)")
