@@ -43,3 +43,11 @@ def test_compare_tables_honours_declared_tolerances():
     assert check.compare_tables("t", old, new, Declares) == []
     assert len(check.compare_tables("t", old, new.assign(y=[1.0, 1.001]), Declares)) == 1
     assert "columns changed" in check.compare_tables("t", old, new.drop(columns="y"))[0]
+
+
+def test_empty_text_cells_are_not_drift(tmp_path):
+    table = pd.DataFrame({"k": ["a", "", "c"], "x": [1.0, 2.0, 3.0]})
+    table.to_csv(tmp_path / "t.csv", index=False)
+    again = pd.read_csv(tmp_path / "t.csv")
+    assert check.compare_tables("t", again, pd.read_csv(tmp_path / "t.csv")) == []
+    assert len(check.compare_tables("t", again, again.assign(k=["a", "b", "c"]))) == 1

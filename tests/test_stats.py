@@ -26,6 +26,8 @@ def test_mean_ci_respects_bounds_and_columns_agree():
 def test_proportion_ci_is_wilson():
     est = stats.proportion_ci(0, 20)
     assert est.value == 0 and est.ci_low == 0 and 0.15 < est.ci_high < 0.17  # Wilson: 0.161
+    for n in (1, 7, 80, 200, 1000):
+        assert stats.proportion_ci(n, n).ci_high == 1.0
 
 
 def test_slopes_recover_a_power_law():

@@ -54,7 +54,8 @@ def compare_tables(name: str, old: pd.DataFrame, new: pd.DataFrame, module: Modu
             both_nan = np.isnan(x) & np.isnan(y)
             bad = ~both_nan & ~(np.abs(y - x) <= tol.atol + tol.rtol * np.abs(x))
         else:
-            bad = (a.astype(str) != b.astype(str)).to_numpy()
+            # an empty cell reads back as missing, and missing != missing: compare as text
+            bad = (a.fillna("").astype(str) != b.fillna("").astype(str)).to_numpy()
         for i in np.flatnonzero(bad):
             where = ", ".join(f"{k}={old[k].iloc[i]}" for k in keys if k != column)
             if numeric:

@@ -74,7 +74,8 @@ def proportion_ci(successes: int, trials: int, level: float = LEVEL) -> Estimate
     denom = 1 + z**2 / trials
     centre = (p + z**2 / (2 * trials)) / denom
     half = z * np.sqrt(p * (1 - p) / trials + z**2 / (4 * trials**2)) / denom
-    return Estimate(p, max(0.0, centre - half), min(1.0, centre + half))
+    # rounding can put Wilson's end a hair inside p at p = 0 or 1; the interval contains p
+    return Estimate(p, min(p, max(0.0, centre - half)), max(p, min(1.0, centre + half)))
 
 
 def slope_ci(x, y, level: float = LEVEL) -> Estimate:
