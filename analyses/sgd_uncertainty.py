@@ -290,12 +290,17 @@ def exact_plateaus(cfg: Config, problems, infos) -> list[dict]:
         for f in cfg.step_factors:
             h = f * infos[name]["h_max"]
             rows.append(dict(problem=name, step=h, batch=1, exact_plateau=th.excess(h, 1),
-                             noise_term=0.5 * h * float(np.trace(th.Q))))  # ≈ plateau at small h
+                             small_step_plateau=small_step_plateau(th, h, 1)))
         if name == "ls_iso":
             h = infos[name]["h_max"] / 4
             rows += [dict(problem=name, step=h, batch=b, exact_plateau=th.excess(h, b),
-                          noise_term=0.5 * h * float(np.trace(th.Q)) / b) for b in cfg.batch_sizes if b > 1]
+                          small_step_plateau=small_step_plateau(th, h, b)) for b in cfg.batch_sizes if b > 1]
     return rows
+
+
+def small_step_plateau(th, h: float, b: int) -> float:
+    """First order in h: HΣ + ΣH = hQ/b, so ½ tr(HΣ) = h tr(Q) / (4b): the linear law C1 tests."""
+    return h * float(np.trace(th.Q)) / (4 * b)
 
 
 def steps_to_plateau(k: np.ndarray, gap: np.ndarray, plateau: float) -> float:
