@@ -28,6 +28,7 @@ from dlclaims import analysis, data, hessian, nets, plots, stats
 from dlclaims.check import Tol
 from dlclaims.claims import Claim, Estimate, at_least, at_most
 from dlclaims.progress import progress
+from dlclaims.threads import one_thread
 
 TITLE = "Batch norm and the Hessian: leading eigenvectors, perturbations, learning rates, smoothness"
 LECTURE = """\
@@ -353,12 +354,8 @@ def landscape_along_gradient(net, x, y, lr, variant, seed, step) -> list[dict]:
 # --- the run ---------------------------------------------------------------------------------
 
 def compute(cfg: Config) -> dict[str, pd.DataFrame]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with one_thread():
         return _compute(cfg)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _compute(cfg: Config) -> dict[str, pd.DataFrame]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 import sys
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from dlclaims import dropout as dr
 from dlclaims.check import Tol
 from dlclaims.claims import Claim, Estimate, at_least, at_most, between
 from dlclaims.progress import progress
+from dlclaims.threads import one_thread
 
 TITLE = "Dropout at test time: weight scaling, inverted dropout, the sub-network ensemble"
 LECTURE = """\
@@ -377,22 +377,6 @@ def enumeration_study() -> pd.DataFrame:
         ws = dr.weight_scaled_softmax(w, b, x, keep)
         rows.append(dict(inputs=n, keep=keep, masks=2**n, max_abs_difference=float((geo - ws).abs().max())))
     return pd.DataFrame(rows)
-
-
-@contextmanager
-def one_thread():
-    """Run torch on one thread, restoring the caller's setting afterwards.
-
-    The ops here are small: with several threads on a shared 2-core machine, thread
-    hand-offs cost more than the arithmetic (measured: 2 threads 5-10x slower than 1
-    under load). One thread also makes the numbers independent of the core count.
-    """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 def compute(cfg: Config) -> dict[str, pd.DataFrame]:

@@ -15,17 +15,16 @@ from torch import nn
 
 from dlclaims import data, nets
 from dlclaims.hessian import loss_and_gradient, model_hessian, top_eigenpairs
+from dlclaims.threads import one_thread
 
 LOSS = nn.CrossEntropyLoss()
 RATIO_LIMIT = {False: 1.7, True: 2.0}
 
 
 @pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def _one_thread():
+    with one_thread():
+        yield
 
 
 def benchmark_mlp(batch_norm: bool) -> tuple[nn.Module, torch.Tensor, torch.Tensor]:

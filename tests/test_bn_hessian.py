@@ -10,16 +10,15 @@ import torch
 from torch import nn
 
 from dlclaims import analysis, nets
+from dlclaims.threads import one_thread
 
 bn_hessian = analysis.load("bn-hessian")
 
 
 @pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def _one_thread():
+    with one_thread():
+        yield
 
 
 def test_refreshed_statistics_are_the_exact_training_set_moments_and_leave_the_original_alone():

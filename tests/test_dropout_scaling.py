@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from dlclaims import analysis, data
+from dlclaims.threads import one_thread
 
 ds = analysis.load("dropout-scaling")
 CLAIM_IDS = ["D1a", "D1b", "D1c", "D2a", "D2b", "D2c", "D3a", "D3b", "D3c", "D3d", "D4a", "D4b"]
@@ -108,7 +109,7 @@ def test_first_layer_expectation_is_exact_and_deeper_is_biased_on_an_untrained_n
     split = data.split("digits")
     params, keeps = ds.only(ds.init_params([64, 64, 64, 10], 3, 2, "cpu"),
                             ds.keep_tensors(cfg, 3, [True, False], 3, "cpu"), "dropout", 3)
-    with ds.one_thread():
+    with one_thread():
         _, mean, var = ds.monte_carlo(params, keeps, split, 400)
         layers, _ = ds.layer_study(params, keeps, split, mean, var, 400)
     z2 = layers.groupby("layer").mean_z2.mean()

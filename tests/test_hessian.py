@@ -10,17 +10,16 @@ from torch.func import functional_call
 
 from dlclaims import hessian
 from dlclaims.hessian import model_hessian, subspace_overlap, top_eigenpairs
+from dlclaims.threads import one_thread
 
 LOSS = nn.CrossEntropyLoss()
 
 
 @pytest.fixture(autouse=True)
-def one_thread():
+def _one_thread():
     """Tiny tensors: a second thread only adds synchronisation (50x slower on a loaded machine)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    with one_thread():
+        yield
 
 
 def tiny(batch_norm: bool, seed: int = 0) -> nn.Sequential:

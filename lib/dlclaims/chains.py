@@ -20,14 +20,14 @@ drawn uniformly with replacement (the mod-n bias is below 1e-15 for n ≤ 10⁴)
 
 from __future__ import annotations
 
-import contextlib
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 from scipy import optimize
-from threadpoolctl import threadpool_limits
+
+from dlclaims.threads import one_thread
 
 DTYPE = torch.float64
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -95,7 +95,7 @@ def full_gradient(problem: Problem, X: torch.Tensor) -> torch.Tensor:
 
 
 def _solve(problem: Problem) -> Problem:
-    with single_thread():
+    with one_thread():
         return _solve_inner(problem)
 
 
@@ -182,20 +182,6 @@ def chain_indices(seeds, start: int, steps: int, batch: int, n: int) -> np.ndarr
     return (u % np.uint64(n)).astype(np.int64).reshape(len(keys), steps, batch)
 
 
-@contextlib.contextmanager
-def single_thread():
-    """One intra-op thread (torch and the BLAS under numpy): each op here is small (C × d,
-    d² × d²), and on a shared machine the thread hand-off dominates (measured 5-50× slower
-    with two threads on a loaded 2-core box)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with threadpool_limits(1):
-            yield
-    finally:
-        torch.set_num_threads(before)
-
-
 # --- the runs -------------------------------------------------------------------------------
 
 @dataclass
@@ -230,7 +216,7 @@ class Trace:
 def run_chains(problem: Problem, x0: torch.Tensor, schedule: Schedule, seeds, steps: int,
                batch: int = 1, log_at=None, chunk: int = 512) -> Trace:
     """Run len(seeds) SGD chains from x0 for ``steps`` updates, logging at ``log_at`` (⊆ 0..steps)."""
-    with single_thread(), torch.no_grad():
+    with one_thread(), torch.no_grad():
         return _run_chains(problem, x0, schedule, seeds, steps, batch, log_at, chunk)
 
 
@@ -281,7 +267,7 @@ def _run_chains(problem, x0, schedule, seeds, steps, batch, log_at, chunk) -> Tr
 
 def run_gd(problem: Problem, x0: torch.Tensor, step: float, steps: int, log_at) -> tuple[np.ndarray, np.ndarray]:
     """Full-batch gradient descent with constant step: (k, F(x_k) − F*) at ``log_at``."""
-    with single_thread(), torch.no_grad():
+    with one_thread(), torch.no_grad():
         return _run_gd(problem, x0, step, steps, log_at)
 
 
