@@ -26,6 +26,7 @@ from dlclaims import analysis, chains, plots, stats, theory
 from dlclaims.check import Tol
 from dlclaims.claims import Claim, Estimate, at_most, between
 from dlclaims.progress import progress
+from dlclaims.threads import one_thread
 
 TITLE = "SGD's uncertainty region: plateau ∝ step, schedules, mini-batches and rates"
 LECTURE = """\
@@ -62,7 +63,10 @@ the figure: at the end of the run the averaged iterate of least squares keeps co
 (Bach & Moulines 2013: O(1/k) for constant-step averaged LMS), far below G²h/2, while the
 last iterate sits on its plateau, itself several times below G²h/2 at small h. C2b tests
 the lecture's aside that the last point is as good as the average: it compares the two at
-the end of the run.
+the end of the run, in the worst (problem, h), like every other "in general" claim here.
+(The first baseline took the most favourable group instead, which only asks whether the
+aside holds somewhere; it was changed to the worst group after that run, and the
+favourable group's ratio was 0.61; the per-chain final gaps are in `chains.csv`.)
 
 **C3** "steps to the plateau" is the first logged step at which the chain-mean last-iterate
 gap falls to twice the plateau (log-log interpolation between logged steps); its interval
@@ -88,7 +92,7 @@ CLAIMS = [
     Claim("C2a", "E F(x̂_k) − F* ≤ R²/(2h(k+1)) + G²h/2 at every k (x̂ the running average, R and G measured)",
           "largest chain-mean gap of the averaged iterate / bound over problems, h and logged k", at_most(1.0)),
     Claim("C2b", "In practice the last point is no worse than the average",
-          "final gap of the last iterate / of the averaged iterate, most favourable (problem, h)", at_most(1.1)),
+          "final gap of the last iterate / of the averaged iterate, worst (problem, h)", at_most(1.1)),
     Claim("C3", "Larger h reaches its plateau sooner",
           "log-log slope of steps-to-plateau vs h, the least negative over the four problems", at_most(0.0)),
     Claim("C4", "Diminishing steps keep converging below every constant-step plateau of the same budget",
@@ -317,7 +321,7 @@ def steps_to_plateau(k: np.ndarray, gap: np.ndarray, plateau: float) -> float:
 
 
 def compute(cfg: Config) -> dict[str, pd.DataFrame]:
-    with chains.single_thread():
+    with one_thread():
         return _compute(cfg)
 
 
@@ -399,11 +403,10 @@ def estimate(tables: dict[str, pd.DataFrame], cfg: Config) -> dict[str, Estimate
     out["C2a"] = extreme([Estimate(r.gap_avg / r.bound, r.gap_avg_ci_low / r.bound, r.gap_avg_ci_high / r.bound)
                           for r in b.itertuples()])
 
-    # C2b: last / averaged at the end, the most favourable group for the last iterate
+    # C2b: last / averaged at the end; "no difference in practice" must hold in every group
     const = per_chain[(per_chain.schedule == "constant") & (per_chain.batch == 1)]
     out["C2b"] = extreme([stats.bootstrap_ci(part[["final_last", "final_avg"]].to_numpy(), ratio_of_means,
-                                             n_boot=500) for _, part in const.groupby(["problem", "step"])],
-                         largest=False)
+                                             n_boot=500) for _, part in const.groupby(["problem", "step"])])
 
     # C3: slope of steps-to-plateau vs h per problem; the least negative
     reach = tables["reach"]
