@@ -42,7 +42,7 @@ test-slow: $(STAMP)  ## the slow tests only
 	$(BIN)/python -m pytest -q -m slow
 
 bench: $(STAMP)  ## speed targets, measured with pytest-benchmark
-	$(BIN)/python -m pytest -q -m bench --benchmark-enable --benchmark-columns=min,mean,max,rounds
+	$(BIN)/python -m pytest -q -s -m bench --benchmark-enable --benchmark-columns=min,mean,max,rounds
 
 clean:  ## remove the venv and caches (results/ is kept: it is the committed baseline)
 	rm -rf $(VENV) build lib/*.egg-info .pytest_cache .benchmarks

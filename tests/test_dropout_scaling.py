@@ -131,15 +131,6 @@ def test_tiny_compute_is_deterministic_and_restores_the_thread_count():
 
 # --- speed (make bench) ----------------------------------------------------------------------
 
-@pytest.mark.bench
-@pytest.mark.slow
-@pytest.mark.parametrize("fidelity, budget_s", [(["--quick"], 20.0), ([], 180.0)], ids=["quick", "default"])
-def test_dropout_scaling_run_time(benchmark, tmp_path, fidelity, budget_s):
-    benchmark.pedantic(analysis.run, args=(ds, [*fidelity, "--out", str(tmp_path)]), kwargs=dict(quiet=True),
-                       rounds=1, iterations=1)
-    assert benchmark.stats.stats.max <= budget_s
-
-
 def _train_seconds(cfg, split, threads=1):
     before = torch.get_num_threads()
     torch.set_num_threads(threads)
