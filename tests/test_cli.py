@@ -83,6 +83,8 @@ def test_help_and_list(capsys):
     with pytest.raises(SystemExit) as exit_:
         cli.main(["--help"])
     assert exit_.value.code == 0
+    assert cli.main(["run", "--help"]) == 0
+    assert "dlclaims run NAME" in capsys.readouterr().out
     with pytest.raises(SystemExit) as exit_:
         cli.main(["run", "activation-collapse", "--help"])
     assert exit_.value.code == 0

@@ -91,6 +91,8 @@ def cmd_report(root: Path | None, redraw: bool) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["run"] and argv[1:2] in (["-h"], ["--help"]):  # `run` passes its own flags on
+        return cmd_run(argv[1], [])
     try:
         args = build_parser().parse_args(argv)
         if args.command == "list":
