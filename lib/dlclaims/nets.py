@@ -55,10 +55,6 @@ def reseed_(net: nn.Module, generator: torch.Generator) -> nn.Module:
     return net
 
 
-def count_parameters(net: nn.Module) -> int:
-    return sum(p.numel() for p in net.parameters())
-
-
 def he_uniform_(net: nn.Module, generator: torch.Generator, skip_last: bool = True) -> nn.Module:
     """He init U(±√(6/fan_in)) for every Linear/Conv weight (biases zero), from ``generator``.
 
