@@ -15,16 +15,15 @@ from __future__ import annotations
 import math
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 
 from dlclaims import analysis, inits, plots, stats
+from dlclaims.analysis import option
 from dlclaims.check import Tol
 from dlclaims.claims import Claim, Estimate, at_least, at_most, between
-from dlclaims.progress import progress
 
 TITLE = "Activation collapse at depth with He init"
 LECTURE = """\
@@ -55,24 +54,24 @@ layer 5.
 95% interval."""
 
 CLAIMS = [
-    Claim("A1", "With He init + ReLU and no normalisation, each channel collapses to a near-constant value with depth",
+    Claim("A1", "lecture", "With He init + ReLU and no normalisation, each channel collapses to a near-constant value with depth",
           "between-channel share of variance at the last layer (He uniform + ReLU)", at_least(0.9)),
-    Claim("A2", "The network then predicts (nearly) one class for most inputs",
+    Claim("A2", "lecture", "The network then predicts (nearly) one class for most inputs",
           "majority-class fraction of a random 10-way head at the last layer (He + ReLU); chance is about 0.1",
           at_least(0.5)),
-    Claim("A3", "Without ReLU (linear, Var w = 1/n) there is no collapse",
+    Claim("A3", "lecture", "Without ReLU (linear, Var w = 1/n) there is no collapse",
           "between-channel share at the last layer (linear)", at_most(0.05)),
-    Claim("A4", "He init still preserves the total second moment layer to layer",
+    Claim("A4", "lecture", "He init still preserves the total second moment layer to layer",
           "per-layer ratio of mean squared pre-activation, geometric mean over layers (He + ReLU)", between(0.9, 1.1)),
-    Claim("A5", "Batch norm (train mode) fixes this by design; so does Page's centred ReLU",
+    Claim("A5", "lecture", "Batch norm (train mode) fixes this by design; so does Page's centred ReLU",
           "largest between-channel share over all layers, the worse of BN and centred ReLU", at_most(0.1)),
-    Claim("A6a", "Old init U(±1/√n) makes the signal die (with tanh)",
+    Claim("A6a", "lecture", "Old init U(±1/√n) makes the signal die (with tanh)",
           "activation variance at the last layer / at layer 1 (old + tanh)", at_most(0.01)),
-    Claim("A6b", "Xavier keeps tanh activations at a similar scale across layers",
+    Claim("A6b", "lecture", "Xavier keeps tanh activations at a similar scale across layers",
           "activation variance at the last layer / at layer 1 (Xavier + tanh)", between(0.5, 2.0)),
-    Claim("A6c", "Xavier keeps back-propagated gradients at a similar scale across layers (tanh)",
+    Claim("A6c", "lecture", "Xavier keeps back-propagated gradients at a similar scale across layers (tanh)",
           "gradient variance at layer 1 / at the last layer (Xavier + tanh)", between(0.5, 2.0)),
-    Claim("A6d", "Xavier with ReLU halves the variance per layer, He does not (A4)",
+    Claim("A6d", "lecture", "Xavier with ReLU halves the variance per layer, He does not (A4)",
           "per-layer ratio of mean squared pre-activation, geometric mean over layers (Xavier + ReLU)",
           between(0.45, 0.55)),
 ]
@@ -115,31 +114,17 @@ INIT_STUDY_VARIANTS = ("he_relu", "xavier_relu", "xavier_tanh", "old_tanh")
 
 @dataclass(frozen=True)
 class Config:
-    width: int = 2048
-    depth: int = 50
-    inputs: int = 512
-    study_inputs: int = 64
+    width: int = option(2048, "units per layer")
+    depth: int = option(50, "number of Linear + activation blocks")
+    inputs: int = option(512, "iid N(0, 1) inputs")
+    study_inputs: int = 64  # the init study's inputs: the first ones of each seed
     classes: int = 10
     seeds: int = 5
     device: str = "cpu"
 
 
-def add_arguments(parser) -> None:
-    parser.add_argument("--width", type=analysis.positive_int, help="units per layer (default 2048; quick 256)")
-    parser.add_argument("--depth", type=analysis.positive_int, help="number of Linear+activation blocks (default 50)")
-    parser.add_argument("--inputs", type=analysis.positive_int, help="iid N(0,1) inputs (default 512; quick 256)")
-
-
-def configure(args) -> Config:
-    cfg = Config(width=256, inputs=256, study_inputs=32) if args.quick else Config()
-    overrides = {k: v for k, v in dict(width=args.width, depth=args.depth, inputs=args.inputs,
-                                       seeds=args.seeds).items() if v is not None}
-    cfg = Config(**{**cfg.__dict__, **overrides, "device": args.device})
-    if cfg.study_inputs > cfg.inputs:
-        cfg = Config(**{**cfg.__dict__, "study_inputs": cfg.inputs})
-    if cfg.seeds < 2:
-        raise ValueError(f"--seeds {cfg.seeds} is too few for a confidence interval; expected at least 2")
-    return cfg
+QUICK = Config(width=256, inputs=256, study_inputs=32)
+DEVICES = ("cpu", "cuda")
 
 
 # --- the network -----------------------------------------------------------------------------
@@ -258,32 +243,32 @@ def channel_histograms(variant: str, layer: int, z: torch.Tensor) -> list[dict]:
     return rows
 
 
-def compute(cfg: Config) -> dict[str, pd.DataFrame]:
-    torch.set_grad_enabled(False)
-    layers, densities, study = [], [], []
-    # 2 × 840 MB at Page's size: filled in place every seed rather than reallocated, which
-    # spares the page faults (1.1 s instead of 1.7 s a seed; the same numbers bit for bit)
+def units(cfg: Config) -> list[dict]:
+    return [dict(seed=seed) for seed in range(cfg.seeds)]
+
+
+def run_unit(cfg: Config, unit: dict) -> dict[str, pd.DataFrame]:
+    """One seed: every variant on the same inputs and the same weight draws."""
+    seed = unit["seed"]
+    g = torch.Generator(device=cfg.device).manual_seed(seed)
     shape = (cfg.depth, cfg.width, cfg.width)
-    draws = {"uniform": torch.empty(shape, device=cfg.device), "normal": torch.empty(shape, device=cfg.device)}
-    for seed in progress(range(cfg.seeds), desc="seeds"):
-        g = torch.Generator(device=cfg.device).manual_seed(seed)
+    with torch.no_grad():
         x = torch.randn(cfg.inputs, cfg.width, generator=g, device=cfg.device)
-        draws["uniform"].uniform_(-1, 1, generator=g)
-        draws["normal"].normal_(generator=g)
+        draws = {"uniform": torch.empty(shape, device=cfg.device).uniform_(-1, 1, generator=g),
+                 "normal": torch.empty(shape, device=cfg.device).normal_(generator=g)}
         head = torch.randn(cfg.classes, cfg.width, generator=g, device=cfg.device) / math.sqrt(cfg.width)
-        labels = torch.randint(cfg.classes, (cfg.study_inputs,), generator=g, device=cfg.device)
-        page_rows, density_rows = page_study(cfg, seed, x, draws, head)
-        layers += page_rows
-        densities += density_rows
-        study += init_study(cfg, seed, x[: cfg.study_inputs], draws, head, labels)
-    torch.set_grad_enabled(True)
-    layers = pd.DataFrame(layers)
-    return {
-        "layers": layers,
-        "summary": summarise(layers, recorded_depths(cfg)),
-        "init_study": pd.DataFrame(study),
-        "densities": pd.DataFrame(densities),
-    }
+        study_inputs = min(cfg.study_inputs, cfg.inputs)
+        labels = torch.randint(cfg.classes, (study_inputs,), generator=g, device=cfg.device)
+        layers, densities = page_study(cfg, seed, x, draws, head)
+        study = init_study(cfg, seed, x[:study_inputs], draws, head, labels)
+    tables = {"layers": pd.DataFrame(layers), "init_study": pd.DataFrame(study)}
+    if densities:
+        tables["densities"] = pd.DataFrame(densities)
+    return tables
+
+
+def combine(tables: dict[str, pd.DataFrame], cfg: Config) -> dict[str, pd.DataFrame]:
+    return {"summary": summarise(tables["layers"], recorded_depths(cfg))}
 
 
 def summarise(layers: pd.DataFrame, depths: list[int]) -> pd.DataFrame:
@@ -302,8 +287,7 @@ def summarise(layers: pd.DataFrame, depths: list[int]) -> pd.DataFrame:
 
 def per_seed(table: pd.DataFrame, variant: str, column: str) -> np.ndarray:
     """(seeds, layers) array of one statistic for one variant."""
-    wide = table[table.variant == variant].pivot(index="seed", columns="layer", values=column)
-    return wide.sort_index(axis=1).to_numpy()
+    return stats.per_seed(table, column, by="layer", variant=variant)
 
 
 def geometric_mean_ratio(q: np.ndarray) -> np.ndarray:
@@ -333,15 +317,13 @@ def estimate(tables: dict[str, pd.DataFrame], cfg: Config) -> dict[str, Estimate
 # --- the figures -----------------------------------------------------------------------------
 
 def band_by_layer(ax, table: pd.DataFrame, variant: str, column: str, **kw) -> None:
-    q = per_seed(table, variant, column)
-    mean, low, high = stats.mean_ci_columns(q)
-    plots.band(ax, np.arange(1, q.shape[1] + 1), mean, low, high, label=VARIANTS[variant].label, **kw)
+    plots.band(ax, *stats.band(table, "layer", column, variant=variant), label=VARIANTS[variant].label, **kw)
 
 
-def figures(tables: dict[str, pd.DataFrame], directory: Path) -> None:
+def figure_channel_densities(tables):
+    """The lecture's picture: per-channel densities at Page's depths, three networks."""
     import matplotlib.pyplot as plt
 
-    # 1. The lecture's picture: per-channel densities at Page's depths, three networks.
     dens = tables["densities"]
     depths = sorted(dens.layer.unique())
     fig, axes = plt.subplots(len(depths), len(DENSITY_VARIANTS), figsize=(12, 1.7 * len(depths)), squeeze=False)
@@ -360,9 +342,13 @@ def figures(tables: dict[str, pd.DataFrame], directory: Path) -> None:
                 ax.set_title(VARIANTS[variant].label)
     fig.suptitle("Pre-ReLU distribution of 10 channels over the inputs (seed 0)", y=1.0)
     fig.tight_layout()
-    plots.save(fig, directory / "channel_densities.png")
+    return fig
 
-    # 2. Collapse vs depth: between-channel share and majority-class fraction.
+
+def figure_collapse_vs_depth(tables):
+    """Collapse vs depth: between-channel share and majority-class fraction."""
+    import matplotlib.pyplot as plt
+
     layers, study = tables["layers"], tables["init_study"]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.2))
     for variant in PAGE_VARIANTS:
@@ -377,9 +363,14 @@ def figures(tables: dict[str, pd.DataFrame], directory: Path) -> None:
     ax1.legend(fontsize=8)
     ax2.legend(fontsize=8)
     fig.tight_layout()
-    plots.save(fig, directory / "collapse_vs_depth.png")
+    return fig
 
-    # 3. Glorot's figures 6-7: activation and gradient variance per layer, log scale.
+
+def figure_variance_vs_depth(tables):
+    """Glorot's figures 6-7: activation and gradient variance per layer, log scale."""
+    import matplotlib.pyplot as plt
+
+    study = tables["init_study"]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.2))
     for variant in INIT_STUDY_VARIANTS:
         band_by_layer(ax1, study, variant, "activation_var")
@@ -389,7 +380,10 @@ def figures(tables: dict[str, pd.DataFrame], directory: Path) -> None:
             title="Backward: gradient variance")
     ax1.legend(fontsize=8)
     fig.tight_layout()
-    plots.save(fig, directory / "variance_vs_depth.png")
+    return fig
+
+
+FIGURES = [figure_channel_densities, figure_collapse_vs_depth, figure_variance_vs_depth]
 
 
 if __name__ == "__main__":

@@ -1,21 +1,30 @@
-"""How an analysis plugs in: discovery, the shared command line, and the run itself.
+"""The analysis contract: what an analysis file declares, how it is found, loaded and checked,
+and how the command line becomes its config. Running it is :mod:`dlclaims.runner`'s job.
 
 An analysis is one file ``analyses/<name_with_underscores>.py``; its CLI name has dashes.
-It reads top to bottom like a method section and defines, at module level:
+It reads top to bottom like a method section and declares, at module level:
 
-``TITLE``        one line for the report;
-``LECTURE``      the lecture sentence(s) it tests, quoted;
-``NOTES``        (optional) markdown for the report: the setup and why it was chosen;
-``CLAIMS``       list of :class:`dlclaims.claims.Claim`, declared before anything runs;
-``TOLERANCES``   (optional) ``{table: {column: Tol}}`` for the regression check,
-                 ``"*"`` as table name applies to every table;
-``Config``       a dataclass of everything the run depends on;
-``configure(args) -> Config``           from the parsed arguments (``args.quick``,
-                 ``args.seeds`` (None = the analysis default), ``args.device``, and its own);
-``add_arguments(parser)``               (optional) its own options;
-``compute(cfg) -> {table: DataFrame}``  tidy tables, one row per measurement;
+``TITLE``            one line for the report;
+``LECTURE``          the lecture sentence(s) it tests, quoted;
+``NOTES``            (optional) markdown for the report: the set-up and why it was chosen;
+``Config``           a frozen dataclass of everything the run depends on; fields made with
+                     :func:`option` become command-line flags (``--width``); a ``seeds`` field
+                     gets ``--seeds``, a ``device`` field ``--device``;
+``QUICK``            the ``Config`` of a smoke run (``--quick``); ``FULL`` (optional) the
+                     anchor papers' scale (``--fidelity full``);
+``DEVICES``          (optional) where it can run, default ``("cpu",)``;
+``CLAIMS``           list of :class:`dlclaims.claims.Claim`, declared before anything runs;
+``AMENDMENTS``       (optional) list of :class:`dlclaims.claims.Amendment`: the ledger of rule changes;
+``TOLERANCES``       (optional) ``{table: {column: Tol}}`` for the regression check (``"*"``: every
+                     table), and ``DEFAULT_TOLERANCE``;
+``units(cfg) -> list[dict]``                 independent units of work (seed × variant, typically),
+                     each a small dict of plain values that names it;
+``run_unit(cfg, unit) -> {table: DataFrame}``  one unit's tidy tables; seeds its own generators
+                     from the unit, never from shared state;
+``combine(tables, cfg) -> {table: DataFrame}``  (optional) tables derived from all units' tables;
 ``estimate(tables, cfg) -> {claim id: Estimate}``  the claim statistics, from the tables;
-``figures(tables, directory)``          PNGs drawn from the tables alone.
+``FIGURES``          list of functions ``figure_<name>(tables) -> Figure``, one per PNG;
+``validate(cfg)``    (optional) raises ``ValueError`` for a config that cannot run;
 
 and ends with ``if __name__ == "__main__": raise SystemExit(analysis.main(sys.modules[__name__]))``.
 """
@@ -23,26 +32,29 @@ and ends with ``if __name__ == "__main__": raise SystemExit(analysis.main(sys.mo
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib.util
 import math
 import os
 import sys
-import time
-from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Sequence
-
-from tabulate import tabulate
+from typing import Any, Callable, Sequence
 
 from dlclaims import claims as claims_mod
-from dlclaims import results
 
 REPO = Path(__file__).resolve().parents[2]
+FIDELITIES = ("quick", "default", "full")
+MIN_SEEDS = 2
+REQUIRED = ("TITLE", "LECTURE", "Config", "QUICK", "CLAIMS", "units", "run_unit", "estimate", "FIGURES")
 
 
 class UsageError(Exception):
     """Bad input from the user: reported as one line, exit status 2."""
+
+
+class ContractError(UsageError):
+    """An analysis file that does not follow the contract: one line, before any compute."""
 
 
 class Parser(argparse.ArgumentParser):
@@ -60,27 +72,92 @@ def results_root() -> Path:
     return Path(os.environ.get("DLCLAIMS_RESULTS", REPO / "results"))
 
 
+def full_results_root() -> Path:
+    """Where ``--fidelity full`` writes by default: never over the committed baseline."""
+    return Path(os.environ.get("DLCLAIMS_FULL_RESULTS", REPO / "results-full"))
+
+
 def names() -> list[str]:
     return sorted(p.stem.replace("_", "-") for p in analyses_dir().glob("[a-z]*.py"))
 
 
-def load(name: str) -> ModuleType:
-    """Import ``analyses/<name>.py`` by its CLI name."""
-    if name not in names():
-        raise UsageError(f"unknown analysis '{name}'; choose from: {', '.join(names()) or '(none)'}")
-    module_name = f"dlclaims_analyses.{name.replace('-', '_')}"
+def module_name_of(name: str) -> str:
+    return f"dlclaims_analyses.{name.replace('-', '_')}"
+
+
+def load_path(path: Path, module_name: str) -> ModuleType:
+    """Import an analysis file under a fixed module name (workers load it the same way)."""
     if module_name in sys.modules:
         return sys.modules[module_name]
-    path = analyses_dir() / f"{name.replace('-', '_')}.py"
+    package = module_name.rpartition(".")[0]
+    if package and package not in sys.modules:  # so pickle can import the Config class by name
+        sys.modules[package] = ModuleType(package)
+        sys.modules[package].__path__ = []
     spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[module_name]
+        raise
+    return module
+
+
+def load(name: str) -> ModuleType:
+    """Import ``analyses/<name>.py`` by its CLI name and check its contract."""
+    if name not in names():
+        raise UsageError(f"unknown analysis '{name}'; choose from: {', '.join(names()) or '(none)'}")
+    module = load_path(analyses_dir() / f"{name.replace('-', '_')}.py", module_name_of(name))
+    check_contract(module)
     return module
 
 
 def name_of(module: ModuleType) -> str:
     return Path(module.__file__).stem.replace("_", "-")
+
+
+def check_contract(module: ModuleType) -> None:
+    """Raise :class:`ContractError` naming the first missing or malformed piece."""
+    where = f"analyses/{Path(module.__file__).name}"
+
+    def bad(what: str) -> ContractError:
+        return ContractError(f"{where}: {what} (see the contract in lib/dlclaims/analysis.py)")
+
+    missing = [piece for piece in REQUIRED if not hasattr(module, piece)]
+    if missing:
+        raise bad(f"missing {', '.join(missing)}")
+    if not (isinstance(module.TITLE, str) and isinstance(module.LECTURE, str)):
+        raise bad("TITLE and LECTURE must be strings")
+    if not (isinstance(module.Config, type) and dataclasses.is_dataclass(module.Config)):
+        raise bad("Config must be a dataclass")
+    for fidelity in ("QUICK", "FULL"):
+        if hasattr(module, fidelity) and not isinstance(getattr(module, fidelity), module.Config):
+            raise bad(f"{fidelity} must be a Config")
+    for fn in ("units", "run_unit", "estimate"):
+        if not callable(getattr(module, fn)):
+            raise bad(f"{fn} must be a function")
+    if not all(callable(f) for f in module.FIGURES):
+        raise bad("FIGURES must be a list of functions")
+    claims = module.CLAIMS
+    if not claims or not all(isinstance(c, claims_mod.Claim) for c in claims):
+        raise bad("CLAIMS must be a non-empty list of Claim")
+    ids = [c.id for c in claims]
+    if len(set(ids)) != len(ids):
+        raise bad(f"duplicate claim ids {sorted({i for i in ids if ids.count(i) > 1})}")
+    for amendment in getattr(module, "AMENDMENTS", []):
+        if not isinstance(amendment, claims_mod.Amendment):
+            raise bad("AMENDMENTS must be a list of Amendment")
+        if amendment.claim not in ids:
+            raise bad(f"amendment for undeclared claim '{amendment.claim}'")
+
+
+def devices(module: ModuleType) -> tuple[str, ...]:
+    return tuple(getattr(module, "DEVICES", ("cpu",)))
+
+
+def fidelities(module: ModuleType) -> list[str]:
+    return [f for f in FIDELITIES if f == "default" or hasattr(module, f.upper())]
 
 
 # --- argument types: each names the bad value and what is allowed -------------------------
@@ -117,6 +194,22 @@ def probability(text: str) -> float:
     return value
 
 
+def option(default: Any, help: str, parse: Callable[[str], Any] | None = None, **kw) -> Any:
+    """A Config field that is also a command-line flag (``width`` → ``--width``).
+
+    ``parse`` checks and converts the text; by default positive integers for ``int`` fields
+    and positive numbers for ``float`` fields.
+    """
+    return dataclasses.field(default=default, metadata=dict(help=help, parse=parse, **kw))
+
+
+def _parse_for(field: dataclasses.Field) -> Callable[[str], Any]:
+    if field.metadata.get("parse"):
+        return field.metadata["parse"]
+    kind = field.type if isinstance(field.type, str) else getattr(field.type, "__name__", "")
+    return {"int": positive_int, "float": positive_float}.get(kind, str)
+
+
 def parser_for(module: ModuleType) -> Parser:
     name = name_of(module)
     parser = Parser(
@@ -124,99 +217,80 @@ def parser_for(module: ModuleType) -> Parser:
         description=(module.__doc__ or "").strip(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--quick", action="store_true",
-                        help="small, fast fidelity for smoke tests (verdicts still computed, with less power)")
-    parser.add_argument("--seeds", type=positive_int, default=None, metavar="N",
-                        help="number of independent seeds/replicates (default: the analysis's own)")
-    parser.add_argument("--out", type=Path, default=None, metavar="DIR",
-                        help=f"results root; writes DIR/{name}/ (default: {results_root()})")
+    levels = fidelities(module)
+    parser.add_argument("--fidelity", choices=levels, default="default",
+                        help="quick: a smoke run (seconds; its verdicts are not the baseline's); default: the "
+                             "committed baseline; full: the anchor papers' scale, written to "
+                             f"{full_results_root().name}/ (default: default)")
+    parser.add_argument("--quick", action="store_const", dest="fidelity", const="quick",
+                        help="same as --fidelity quick")
+    fields = {f.name: f for f in dataclasses.fields(module.Config)}
+    if "seeds" in fields:
+        parser.add_argument("--seeds", type=positive_int, default=None, metavar="N",
+                            help=f"independent seeds (default {fields['seeds'].default}; at least {MIN_SEEDS})")
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
-                        help="where tensors live (default: cpu; CI has no GPU)")
-    if hasattr(module, "add_arguments"):
-        module.add_arguments(parser)
+                        help=f"where tensors live (default cpu; this analysis runs on: {', '.join(devices(module))})")
+    parser.add_argument("--workers", type=positive_int, default=None, metavar="N",
+                        help="processes running units in parallel, one torch thread each "
+                             f"(default: the number of cores, {default_workers()}; 1 runs in this process)")
+    parser.add_argument("--scheduler", default=os.environ.get("DLCLAIMS_SCHEDULER"), metavar="ADDRESS",
+                        help="run units on a Dask cluster: a scheduler address (tcp://host:8786), or 'local' "
+                             "for a LocalCluster of --workers processes (default: $DLCLAIMS_SCHEDULER, else "
+                             "the local process pool); needs pip install -e '.[dask]'")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print the units and an estimate of their cost, compute nothing")
+    parser.add_argument("--out", type=Path, default=None, metavar="DIR",
+                        help=f"results root; writes DIR/{name}/ (default: {results_root()}; "
+                             f"full fidelity: {full_results_root()})")
+    own = parser.add_argument_group(f"{name} options")
+    for field in fields.values():
+        if "help" in field.metadata:
+            own.add_argument(f"--{field.name.replace('_', '-')}", dest=f"cfg_{field.name}", type=_parse_for(field),
+                             default=None, metavar=field.metadata.get("metavar", "X"),
+                             choices=field.metadata.get("choices"),
+                             help=f"{field.metadata['help']} (default {field.default}"
+                                  + (f"; quick {getattr(module.QUICK, field.name)}"
+                                     if getattr(module.QUICK, field.name) != field.default else "") + ")")
     return parser
 
 
-def _config_dict(cfg) -> dict:
-    return asdict(cfg) if is_dataclass(cfg) else dict(vars(cfg))
+def default_workers() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def configure(module: ModuleType, args: argparse.Namespace):
+    """The Config of this run: the fidelity's base, then every flag given, then checks."""
+    base = {"quick": getattr(module, "QUICK", None), "full": getattr(module, "FULL", None)}.get(args.fidelity)
+    cfg = base if base is not None else module.Config()
+    fields = {f.name for f in dataclasses.fields(module.Config)}
+    overrides = {k[4:]: v for k, v in vars(args).items() if k.startswith("cfg_") and v is not None}
+    if getattr(args, "seeds", None) is not None:
+        overrides["seeds"] = args.seeds
+    if "device" in fields:
+        overrides["device"] = args.device
+    cfg = dataclasses.replace(cfg, **overrides)
+    if "seeds" in fields and cfg.seeds < MIN_SEEDS:
+        raise UsageError(f"--seeds {cfg.seeds} is too few for a confidence interval; expected at least {MIN_SEEDS}")
+    if hasattr(module, "validate"):
+        try:
+            module.validate(cfg)
+        except ValueError as err:
+            raise UsageError(str(err)) from None
+    return cfg
 
 
 def run(module: ModuleType, argv: Sequence[str], quiet: bool = False) -> Path:
-    """Parse ``argv``, compute, judge the claims, write ``<out>/<name>/`` atomically.
+    """Run an analysis as ``dlclaims run`` does (see :func:`dlclaims.runner.run`)."""
+    from dlclaims import runner
 
-    Raises :class:`UsageError` for bad input before anything is computed or written.
-    """
-    name = name_of(module)
-    args = parser_for(module).parse_args(list(argv))
-    if args.device == "cuda":
-        import torch
-
-        if not torch.cuda.is_available():
-            raise UsageError("--device cuda was asked for but no CUDA device is available; use --device cpu")
-    root = args.out if args.out is not None else results_root()
-    try:
-        results.check_writable(root)
-    except PermissionError as err:
-        raise UsageError(str(err)) from None
-    try:
-        cfg = module.configure(args)
-    except ValueError as err:
-        raise UsageError(str(err)) from None
-
-    started = time.perf_counter()
-    tables = module.compute(cfg)
-    estimates = module.estimate(tables, cfg)
-    verdicts = claims_mod.evaluate(module.CLAIMS, estimates)
-    compute_seconds = time.perf_counter() - started
-
-    recorded_argv = [a for a in _strip_out(list(argv))]
-    meta = dict(
-        analysis=name,
-        title=module.TITLE,
-        lecture=module.LECTURE,
-        notes=getattr(module, "NOTES", ""),
-        fidelity="quick" if args.quick else "default",
-        argv=recorded_argv,
-        config=_config_dict(cfg),
-        compute_seconds=round(compute_seconds, 2),
-        **results.environment(),
-    )
-    target = Path(root) / name
-    with results.atomic_directory(target) as scratch:
-        results.write_results(scratch, tables, verdicts, meta)
-        module.figures(results.read_tables(scratch), scratch)
-    if not quiet:
-        show = verdicts[["claim", "value", "ci_low", "ci_high", "verdict"]]
-        print(f"\n{name}: {module.TITLE}  ({compute_seconds:.1f} s)")
-        print(tabulate(show, headers="keys", showindex=False, floatfmt=".4g"))
-        print(f"wrote {target}/")
-    return target
-
-
-def _strip_out(argv: list[str]) -> list[str]:
-    """The arguments that decide the numbers: everything but where they are written."""
-    kept, skip = [], False
-    for a in argv:
-        if skip:
-            skip = False
-            continue
-        if a == "--out":
-            skip = True
-            continue
-        if a.startswith("--out="):
-            continue
-        kept.append(a)
-    return kept
+    return runner.run(module, argv, quiet=quiet)
 
 
 def main(module: ModuleType, argv: Sequence[str] | None = None) -> int:
-    """Entry point for ``python analyses/<name>.py``: one-line errors, exit 2."""
-    try:
-        run(module, sys.argv[1:] if argv is None else argv)
-    except UsageError as err:
-        print(f"dlclaims run {name_of(module)}: error: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted; previous results left intact", file=sys.stderr)
-        return 130
-    return 0
+    """Entry point for ``python analyses/<name>.py``: same as ``dlclaims run <name>``."""
+    from dlclaims import cli
+
+    return cli.main(["run", name_of(module), *(sys.argv[1:] if argv is None else argv)])

@@ -16,7 +16,7 @@ from types import ModuleType
 import numpy as np
 import pandas as pd
 
-from dlclaims import analysis, results
+from dlclaims import analysis, claims, results
 
 
 @dataclass(frozen=True)
@@ -80,15 +80,29 @@ def compare_directories(committed: Path, regenerated: Path, module: ModuleType |
     return problems
 
 
+def ledger(name: str, root: Path | None = None) -> list[str]:
+    """Rule changes of ``name`` against its committed ``claims.csv`` that no amendment records."""
+    root = Path(root) if root is not None else analysis.results_root()
+    module = analysis.load(name)
+    committed = root / name / results.CLAIMS_FILE
+    if not committed.exists():
+        return []
+    return claims.rule_changes(results.read_claims(committed.parent), module.CLAIMS,
+                               getattr(module, "AMENDMENTS", []))
+
+
 def check(name: str, root: Path | None = None) -> list[str]:
-    """Regenerate ``name`` with the arguments recorded in its meta.json; list the drift."""
+    """Regenerate ``name`` with the arguments recorded in its meta.json; list the drift,
+    unrecorded rule changes first."""
     root = Path(root) if root is not None else analysis.results_root()
     committed = root / name
     if not (committed / results.META_FILE).exists():
         return [f"{name}: no committed results in {committed}"]
     module = analysis.load(name)
     argv = results.read_meta(committed)["argv"]
+    results.read_tables(committed)  # a damaged baseline is named before minutes of compute
+    problems = ledger(name, root)
     with tempfile.TemporaryDirectory(prefix="dlclaims-check-") as scratch:
         with contextlib.redirect_stdout(io.StringIO()):
             regenerated = analysis.run(module, [*argv, "--out", scratch], quiet=True)
-        return compare_directories(committed, regenerated, module)
+        return problems + compare_directories(committed, regenerated, module)

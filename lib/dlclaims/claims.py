@@ -1,12 +1,22 @@
 """Claims: declared before the run, judged from measurements with uncertainty.
 
-An analysis lists its claims at module level (id, statement, statistic, rule); after the
-run it supplies one :class:`Estimate` per claim, and :func:`evaluate` computes verdicts.
+An analysis lists its claims at module level (id, kind, statement, statistic, rule); after
+the run it supplies one :class:`Estimate` per claim, and :func:`evaluate` computes verdicts.
 The rule looks at the whole confidence interval, so a verdict can come out ``fails``:
 
 - ``holds``        the interval lies inside the allowed region;
 - ``fails``        the interval lies wholly outside it;
 - ``inconclusive`` the interval straddles a boundary (or the estimate is NaN).
+
+Each claim has a kind, so the report never counts an identity as evidence for a lecture:
+
+- ``lecture``  a sentence of a lecture (quoted in the catalogue); its rule must be able to fail;
+- ``derived``  a consequence the suite adds to explain or bound a lecture claim;
+- ``check``    an identity or a methods check whose value is exact up to rounding.
+
+The committed ``claims.csv`` is the ledger of what was declared. A claim whose statistic or
+rule changes after it was first committed carries an :class:`Amendment` (old, new, why);
+``dlclaims check`` and the test suite refuse a change that has none.
 """
 
 from __future__ import annotations
@@ -18,7 +28,9 @@ from typing import Mapping, Sequence
 import pandas as pd
 
 HOLDS, FAILS, INCONCLUSIVE = "holds", "fails", "inconclusive"
-CLAIM_COLUMNS = ["claim", "statement", "statistic", "value", "ci_low", "ci_high", "rule", "verdict"]
+LECTURE, DERIVED, CHECK = "lecture", "derived", "check"
+KINDS = (LECTURE, DERIVED, CHECK)
+CLAIM_COLUMNS = ["claim", "kind", "statement", "statistic", "value", "ci_low", "ci_high", "rule", "verdict"]
 
 
 @dataclass(frozen=True)
@@ -47,14 +59,21 @@ class Rule:
     lo: float = -math.inf
     hi: float = math.inf
 
-    def describe(self) -> str:
+    def region(self) -> str:
+        """The region in a few characters: '≤ 0.05', '≥ 0.9', 'in [0.5, 2]'."""
+        if math.isinf(self.lo) and math.isinf(self.hi):
+            return "anything"
         if math.isinf(self.lo):
-            region = f"≤ {self.hi:g}"
-        elif math.isinf(self.hi):
-            region = f"≥ {self.lo:g}"
-        else:
-            region = f"in [{self.lo:g}, {self.hi:g}]"
-        return f"holds if the 95% CI is {region}; fails if it lies wholly outside"
+            return f"≤ {self.hi:g}"
+        if math.isinf(self.hi):
+            return f"≥ {self.lo:g}"
+        return f"in [{self.lo:g}, {self.hi:g}]"
+
+    def describe(self) -> str:
+        return f"holds if the 95% CI is {self.region()}; fails if it lies wholly outside"
+
+    def can_fail(self) -> bool:
+        return not (math.isinf(self.lo) and math.isinf(self.hi))
 
     def verdict(self, estimate: Estimate) -> str:
         lo, hi = estimate.ci_low, estimate.ci_high
@@ -83,12 +102,43 @@ def between(lo: float, hi: float) -> Rule:
 
 @dataclass(frozen=True)
 class Claim:
-    """One lecture claim: its catalogue id, the sentence, what is measured and the rule."""
+    """One claim row: its catalogue id, kind, the sentence, what is measured and the rule."""
 
     id: str
+    kind: str
     statement: str
     statistic: str
     rule: Rule
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"claim {self.id}: kind '{self.kind}' is not one of {', '.join(KINDS)}")
+        if self.kind == LECTURE and not self.rule.can_fail():
+            raise ValueError(f"claim {self.id}: a lecture claim needs a rule that can fail")
+
+    @property
+    def signature(self) -> str:
+        """What the ledger compares: the statistic and the rule's region."""
+        return signature(self.statistic, self.rule.region())
+
+
+def signature(statistic: str, region: str) -> str:
+    return f"{statistic} | {region}"
+
+
+@dataclass(frozen=True)
+class Amendment:
+    """A change of a claim's statistic or rule after it was first committed, and why.
+
+    ``old`` and ``new`` are signatures (``statistic | region``) as the ledger shows them;
+    historical amendments made before the ledger existed describe them in words.
+    """
+
+    claim: str
+    date: str
+    old: str
+    new: str
+    why: str
 
 
 def evaluate(claims: Sequence[Claim], estimates: Mapping[str, Estimate]) -> pd.DataFrame:
@@ -103,13 +153,47 @@ def evaluate(claims: Sequence[Claim], estimates: Mapping[str, Estimate]) -> pd.D
         rows.append(
             dict(
                 claim=claim.id,
+                kind=claim.kind,
                 statement=claim.statement,
                 statistic=claim.statistic,
                 value=est.value,
                 ci_low=est.ci_low,
                 ci_high=est.ci_high,
-                rule=claim.rule.describe(),
+                rule=claim.rule.region(),
                 verdict=claim.rule.verdict(est),
             )
         )
     return pd.DataFrame(rows, columns=CLAIM_COLUMNS)
+
+
+def rule_changes(committed: pd.DataFrame, claims: Sequence[Claim],
+                 amendments: Sequence[Amendment] = ()) -> list[str]:
+    """Claims whose declared statistic or rule differs from the committed ledger without an
+    amendment saying so (old = the committed signature, new = the declared one).
+
+    A claim that is new, or was removed, is not a rule change.
+    """
+    recorded = {(a.claim, a.old, a.new) for a in amendments}
+    problems = []
+    for claim in claims:
+        rows = committed[committed.claim == claim.id]
+        if rows.empty:
+            continue
+        row = rows.iloc[0]
+        old = signature(str(row.statistic), _committed_region(str(row.rule)))
+        if old == claim.signature or (claim.id, old, claim.signature) in recorded:
+            continue
+        problems.append(
+            f"rule changed for {claim.id}: committed '{old}', declared '{claim.signature}'; "
+            f"record it in AMENDMENTS as Amendment({claim.id!r}, 'YYYY-MM-DD', old={old!r}, "
+            f"new={claim.signature!r}, why='...')"
+        )
+    return problems
+
+
+def _committed_region(rule: str) -> str:
+    """The region of a committed rule cell (ledgers before kinds stored the long sentence)."""
+    prefix, suffix = "holds if the 95% CI is ", "; fails if it lies wholly outside"
+    if rule.startswith(prefix) and rule.endswith(suffix):
+        return rule[len(prefix):-len(suffix)]
+    return rule

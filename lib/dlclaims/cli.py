@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from dlclaims import analysis, check, results
+from dlclaims import analysis, check, results, runner
 
 EPILOG = """examples:
   dlclaims list
@@ -53,7 +53,8 @@ def cmd_list() -> int:
 
 def cmd_run(name: str | None, rest: Sequence[str]) -> int:
     if name is None or name in ("-h", "--help"):
-        print("usage: dlclaims run NAME [--quick] [--seeds N] [--out DIR] [--device {cpu,cuda}] [options]\n\n"
+        print("usage: dlclaims run NAME [--quick | --fidelity {quick,default,full}] [--seeds N] [--workers N]\n"
+              "                        [--scheduler ADDRESS] [--dry-run] [--out DIR] [--device {cpu,cuda}] [options]\n\n"
               "analyses: " + ", ".join(analysis.names()) + "\n`dlclaims run NAME --help` lists NAME's options.")
         return 0 if name else 2
     analysis.run(analysis.load(name), rest)
@@ -62,6 +63,8 @@ def cmd_run(name: str | None, rest: Sequence[str]) -> int:
 
 def cmd_check(names: Sequence[str], root: Path | None) -> int:
     root = root if root is not None else analysis.results_root()
+    if not root.is_dir():
+        raise analysis.UsageError(f"results directory '{root}' does not exist")
     names = list(names) or [p.name for p in sorted(root.iterdir()) if (p / results.META_FILE).exists()]
     failed = False
     for name in names:
@@ -84,7 +87,9 @@ def cmd_report(root: Path | None, redraw: bool) -> int:
         raise analysis.UsageError(f"results directory '{root}' does not exist")
     if redraw:
         for d in report.families(root):
-            analysis.load(d.name).figures(results.read_tables(d), d)
+            failed = runner.draw_figures(analysis.load(d.name), results.read_tables(d), d)
+            if failed:
+                raise runner.FigureError(f"{d.name}: figure(s) failed: {'; '.join(failed)}")
     print(f"wrote {report.write(root)}")
     return 0
 
@@ -102,9 +107,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "check":
             return cmd_check(args.name, args.results)
         return cmd_report(args.results, args.redraw)
-    except analysis.UsageError as err:
+    except (analysis.UsageError, results.ResultsError) as err:
         print(f"dlclaims: error: {err}", file=sys.stderr)
         return 2
+    except (runner.UnitError, runner.FigureError) as err:
+        print(f"dlclaims: error: {err}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("dlclaims: interrupted; previous results left intact", file=sys.stderr)
         return 130

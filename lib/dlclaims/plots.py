@@ -24,3 +24,8 @@ def band(ax: plt.Axes, x, mean, low, high, label: str, color=None, **kw) -> None
     """A mean line with its confidence band."""
     (line,) = ax.plot(x, mean, label=label, color=color, **kw)
     ax.fill_between(x, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
+
+
+def close_all() -> None:
+    """Drop half-drawn figures (after a figure function raised)."""
+    plt.close("all")

@@ -5,11 +5,14 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from importlib import metadata
 from pathlib import Path
@@ -21,20 +24,59 @@ CLAIMS_FILE = "claims.csv"
 META_FILE = "meta.json"
 # Eight significant digits: far above any tolerance, and stable bytes on one machine.
 FLOAT_FORMAT = "%.8g"
+META_KEYS = ("analysis", "title", "lecture", "fidelity", "argv")
 PACKAGES = ("dlclaims", "torch", "numpy", "scipy", "pandas", "scikit-learn", "mlxtend", "matplotlib")
+
+
+class ResultsError(Exception):
+    """A results file that cannot be read: names the file and the problem in one line."""
 
 
 def write_csv(table: pd.DataFrame, path: Path) -> None:
     table.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
 
 
+def read_csv(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path)
+    except (OSError, ValueError, pd.errors.ParserError, UnicodeDecodeError) as err:
+        raise ResultsError(f"{path}: cannot be read as a table ({_first_line(err)})") from None
+
+
 def read_tables(directory: Path) -> dict[str, pd.DataFrame]:
     """Every table of a results directory by stem, ``claims`` included."""
-    return {p.stem: pd.read_csv(p) for p in sorted(Path(directory).glob("*.csv"))}
+    return {p.stem: read_csv(p) for p in sorted(Path(directory).glob("*.csv"))}
 
 
 def read_meta(directory: Path) -> dict:
-    return json.loads((Path(directory) / META_FILE).read_text())
+    path = Path(directory) / META_FILE
+    try:
+        meta = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        raise ResultsError(f"{path}: cannot be read as JSON ({_first_line(err)})") from None
+    missing = [key for key in META_KEYS if key not in meta] if isinstance(meta, dict) else list(META_KEYS)
+    if missing:
+        raise ResultsError(f"{path}: missing {', '.join(missing)}; regenerate it with 'dlclaims run {Path(directory).name}'")
+    return meta
+
+
+def read_claims(directory: Path) -> pd.DataFrame:
+    """``claims.csv`` with the columns the report and the ledger need."""
+    path = Path(directory) / CLAIMS_FILE
+    table = read_csv(path)
+    missing = [c for c in ("claim", "statement", "statistic", "value", "ci_low", "ci_high", "rule", "verdict")
+               if c not in table.columns]
+    if missing:
+        raise ResultsError(f"{path}: missing column(s) {', '.join(missing)}")
+    for column in ("value", "ci_low", "ci_high"):
+        if not pd.api.types.is_numeric_dtype(table[column]):
+            raise ResultsError(f"{path}: column '{column}' holds text where numbers belong")
+    return table
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return text[0] if text else type(err).__name__
 
 
 def check_writable(root: Path) -> None:
@@ -48,27 +90,106 @@ def check_writable(root: Path) -> None:
         raise PermissionError(f"output directory '{root}' is not writable ({err.strerror or err})") from err
 
 
+# --- atomic replacement of a results directory -----------------------------------------------
+#
+# A run writes into ``.NAME.tmp-PID-*`` (incomplete by definition), renames it to
+# ``.NAME.new-PID-*`` when complete, then swaps it with ``NAME``: one atomic exchange
+# (renameat2 RENAME_EXCHANGE) where the OS has it, so NAME exists at every instant; else two
+# renames, and :func:`recover` at the next start finishes a swap that died between them.
+
+def _scratch_name(target: Path, stage: str) -> str:
+    return f".{target.name}.{stage}-{os.getpid()}-"
+
+
+def _pid_of(path: Path) -> int | None:
+    match = re.match(r"\.[^.]+\.(?:tmp|new|old)-(\d+)-", path.name)
+    return int(match.group(1)) if match else None
+
+
+def _alive(pid: int | None) -> bool:
+    if pid is None or pid == os.getpid():
+        return pid is not None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _leftovers(target: Path, stage: str) -> list[Path]:
+    return sorted(target.parent.glob(f".{target.name}.{stage}-*"), key=lambda p: p.stat().st_mtime)
+
+
+def recover(target: Path) -> None:
+    """Finish or undo what a killed run left beside ``target``; remove its scratch litter."""
+    target = Path(target)
+    if not target.parent.is_dir():
+        return
+    if not target.exists():  # died between the two renames of the fallback swap
+        for stage in ("new", "old"):
+            done = [p for p in _leftovers(target, stage) if not _alive(_pid_of(p))]
+            if done:
+                src = done[-1] / target.name if stage == "old" and (done[-1] / target.name).is_dir() else done[-1]
+                os.rename(src, target)
+                break
+    for stage in ("tmp", "new", "old"):
+        for path in _leftovers(target, stage):
+            if not _alive(_pid_of(path)):
+                shutil.rmtree(path, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths (Linux renameat2); False where the OS cannot."""
+    if sys.platform != "linux":
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    return False
+
+
+def swap_in(complete: Path, target: Path) -> None:
+    """Replace ``target`` by the directory ``complete``; ``target`` is whole at every instant
+    (atomic exchange), or else recoverable by :func:`recover`."""
+    new = Path(tempfile.mkdtemp(prefix=_scratch_name(target, "new"), dir=target.parent))
+    os.rmdir(new)
+    os.rename(complete, new)  # from here on the new results are marked complete
+    if not target.exists():
+        os.rename(new, target)
+        return
+    if _exchange(new, target):
+        shutil.rmtree(new, ignore_errors=True)  # now holds the old results
+        return
+    old = Path(tempfile.mkdtemp(prefix=_scratch_name(target, "old"), dir=target.parent))
+    os.rename(target, old / target.name)
+    os.rename(new, target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
 @contextlib.contextmanager
 def atomic_directory(target: Path) -> Iterator[Path]:
     """Yield a scratch directory that replaces ``target`` only if the block succeeds.
 
-    Ctrl-C or an exception inside the block leaves the previous ``target`` untouched.
+    Ctrl-C, SIGKILL or an exception inside the block leaves the previous ``target``
+    untouched; the next run removes the scratch of a killed one.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    recover(target)
+    scratch = Path(tempfile.mkdtemp(prefix=_scratch_name(target, "tmp"), dir=target.parent))
     try:
         yield scratch
     except BaseException:
         shutil.rmtree(scratch, ignore_errors=True)
         raise
-    old = None
-    if target.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-        os.rename(target, old / target.name)
-    os.rename(scratch, target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    swap_in(scratch, target)
 
 
 def git_commit() -> str:

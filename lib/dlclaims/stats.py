@@ -1,20 +1,68 @@
-"""Uncertainty: confidence intervals over replicates, bootstrap, proportions, slope fits.
+"""Uncertainty: the estimates toolkit every analysis uses.
 
-Every statistic that enters a verdict comes with an interval from one of these.
-Replicates are along axis 0 (seeds, chains).
+Replicates are along axis 0 (seeds, chains). Every statistic that enters a verdict comes
+with an interval from one of these:
+
+- :func:`mean_ci`             Student-t interval over independent replicates;
+- :func:`paired_difference`   per-seed contrast a − b of two variants trained from the same seed;
+- :func:`paired_ratio`        per-seed a / b on the log scale (geometric mean of the ratios);
+- :func:`geometric_mean_ci`   t interval of log values, mapped back;
+- :func:`bootstrap_ci`        ``scipy.stats.bootstrap`` (BCa by default) for any statistic;
+- :func:`proportion_ci`       Wilson interval (``scipy.stats.binomtest``);
+- :func:`slope_ci`, :func:`loglog_slope_ci`   least-squares slopes;
+- :func:`worst`               the worst group's estimate, for a claim that must hold in every group.
+
+And the shapes they take: :func:`per_seed` pivots a tidy table into (seeds, points);
+:func:`band` gives a figure's mean line and 95% band from a tidy table.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+import math
+from typing import Callable, Sequence
 
 import numpy as np
+import pandas as pd
 from scipy import stats as sps
 
 from dlclaims.claims import Estimate
 
 LEVEL = 0.95
+NAN = Estimate(math.nan, math.nan, math.nan)
 
+
+# --- shapes ----------------------------------------------------------------------------------
+
+def select(table: pd.DataFrame, **where) -> pd.DataFrame:
+    """Rows of ``table`` whose columns equal the given values (``variant="bn", layer=3``)."""
+    mask = np.ones(len(table), dtype=bool)
+    for column, value in where.items():
+        mask &= (table[column] == value).to_numpy()
+    return table[mask]
+
+
+def per_seed(table: pd.DataFrame, column: str, by: str | None = None, seed: str = "seed", **where) -> np.ndarray:
+    """One statistic per seed: shape (seeds,) or, with ``by``, (seeds, levels of by) sorted.
+
+    Raises if a (seed, level) appears twice: a per-seed array must not silently average.
+    """
+    part = select(table, **where)
+    if by is None:
+        if part[seed].duplicated().any():
+            raise ValueError(f"'{column}' has several rows per {seed} for {where}; select more narrowly")
+        return part.sort_values(seed)[column].to_numpy(dtype=float)
+    wide = part.pivot(index=seed, columns=by, values=column)
+    return wide.sort_index().sort_index(axis=1).to_numpy(dtype=float)
+
+
+def band(table: pd.DataFrame, x: str, y: str, seed: str = "seed", level: float = LEVEL, **where):
+    """(x values, mean, low, high) over seeds: a figure's line with its 95% band."""
+    wide = select(table, **where).pivot(index=seed, columns=x, values=y).sort_index(axis=1)
+    mean, low, high = mean_ci_columns(wide.to_numpy(dtype=float), level)
+    return wide.columns.to_numpy(), mean, low, high
+
+
+# --- intervals -------------------------------------------------------------------------------
 
 def mean_ci(samples, level: float = LEVEL, bounds: tuple[float, float] | None = None) -> Estimate:
     """Mean of independent replicates with a Student-t interval.
@@ -25,10 +73,10 @@ def mean_ci(samples, level: float = LEVEL, bounds: tuple[float, float] | None = 
     x = np.asarray(samples, dtype=float).ravel()
     x = x[~np.isnan(x)]
     if x.size == 0:
-        return Estimate(np.nan, np.nan, np.nan)
+        return NAN
     m = float(x.mean())
     if x.size == 1:
-        return Estimate(m, np.nan, np.nan)
+        return Estimate(m, math.nan, math.nan)
     half = float(sps.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
     low, high = m - half, m + half
     if bounds is not None:
@@ -48,34 +96,74 @@ def mean_ci_columns(samples, level: float = LEVEL) -> tuple[np.ndarray, np.ndarr
     return m, m - half, m + half
 
 
+def _exp(est: Estimate) -> Estimate:
+    return Estimate(math.exp(est.value), math.exp(est.ci_low), math.exp(est.ci_high)) \
+        if np.isfinite(est.ci_low) else Estimate(math.exp(est.value), math.nan, math.nan)
+
+
+def geometric_mean_ci(values, level: float = LEVEL) -> Estimate:
+    """Geometric mean of positive replicates with the t interval of their logs."""
+    x = np.asarray(values, dtype=float)
+    if np.any(x <= 0):
+        raise ValueError("geometric mean of non-positive values")
+    est = mean_ci(np.log(x), level)
+    return NAN if math.isnan(est.value) else _exp(est)
+
+
+def paired_difference(a, b, level: float = LEVEL) -> Estimate:
+    """Mean of the per-seed differences a − b (same seed, same batches: a paired design)."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.shape != b.shape:
+        raise ValueError(f"paired samples differ in shape: {a.shape} vs {b.shape}")
+    return mean_ci(a - b, level)
+
+
+def paired_ratio(a, b, level: float = LEVEL) -> Estimate:
+    """Geometric mean of the per-seed ratios a / b, t interval of the log ratio."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.shape != b.shape:
+        raise ValueError(f"paired samples differ in shape: {a.shape} vs {b.shape}")
+    return geometric_mean_ci(a / b, level)
+
+
 def bootstrap_ci(
     samples,
     statistic: Callable[[np.ndarray], float] = np.mean,
     level: float = LEVEL,
     n_boot: int = 2000,
     seed: int = 0,
+    method: str = "BCa",
 ) -> Estimate:
-    """Percentile bootstrap over replicates (rows of ``samples``) for any statistic."""
+    """``scipy.stats.bootstrap`` over replicates (rows of ``samples``) for any statistic.
+
+    BCa corrects the skew of ratios and slopes; where it cannot (a degenerate sample), the
+    percentile interval is used.
+    """
     x = np.asarray(samples, dtype=float)
     value = float(statistic(x))
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, x.shape[0], size=(n_boot, x.shape[0]))
-    boots = np.array([statistic(x[i]) for i in idx], dtype=float)
-    lo, hi = np.nanquantile(boots, [0.5 - level / 2, 0.5 + level / 2])
-    return Estimate(value, min(float(lo), value), max(float(hi), value))
+    rows = np.arange(x.shape[0])
+
+    def on_rows(index, axis=-1):
+        return np.apply_along_axis(lambda i: statistic(x[i.astype(int)]), axis, index)
+
+    for how in (method, "percentile"):
+        with np.errstate(all="ignore"):
+            res = sps.bootstrap((rows,), on_rows, n_resamples=n_boot, confidence_level=level,
+                                method=how, rng=np.random.default_rng(seed), vectorized=True)
+        lo, hi = float(res.confidence_interval.low), float(res.confidence_interval.high)
+        if np.isfinite(lo) and np.isfinite(hi):
+            break
+    return Estimate(value, min(lo, value), max(hi, value))
 
 
 def proportion_ci(successes: int, trials: int, level: float = LEVEL) -> Estimate:
-    """Wilson score interval for a binomial proportion."""
+    """Wilson score interval for a binomial proportion (``scipy.stats.binomtest``)."""
     if trials <= 0:
-        return Estimate(np.nan, np.nan, np.nan)
-    z = sps.norm.ppf(0.5 + level / 2)
+        return NAN
     p = successes / trials
-    denom = 1 + z**2 / trials
-    centre = (p + z**2 / (2 * trials)) / denom
-    half = z * np.sqrt(p * (1 - p) / trials + z**2 / (4 * trials**2)) / denom
+    ci = sps.binomtest(int(successes), int(trials)).proportion_ci(confidence_level=level, method="wilson")
     # rounding can put Wilson's end a hair inside p at p = 0 or 1; the interval contains p
-    return Estimate(p, min(p, max(0.0, centre - half)), max(p, min(1.0, centre + half)))
+    return Estimate(p, min(p, float(ci.low)), max(p, float(ci.high)))
 
 
 def slope_ci(x, y, level: float = LEVEL) -> Estimate:
@@ -83,7 +171,7 @@ def slope_ci(x, y, level: float = LEVEL) -> Estimate:
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     fit = sps.linregress(x, y)
-    half = float(sps.t.ppf(0.5 + level / 2, x.size - 2) * fit.stderr) if x.size > 2 else np.nan
+    half = float(sps.t.ppf(0.5 + level / 2, x.size - 2) * fit.stderr) if x.size > 2 else math.nan
     return Estimate(float(fit.slope), fit.slope - half, fit.slope + half)
 
 
@@ -100,3 +188,17 @@ def loglog_slope_ci(x, y, level: float = LEVEL) -> Estimate:
         return slope_ci(lx, ly, level)
     slopes = [sps.linregress(lx, row).slope for row in ly]
     return mean_ci(slopes, level)
+
+
+def worst(estimates: Sequence[Estimate], largest: bool = True) -> Estimate:
+    """The worst group, for a claim that must hold in every group (problem, step, model…).
+
+    ``largest=True``: the group with the largest value; its interval runs from the largest
+    lower bound to the largest upper bound over groups (the interval of the maximum), so the
+    verdict fails as soon as one group fails wholly, and holds only if every group holds.
+    """
+    pick = max if largest else min
+    value = pick(e.value for e in estimates)
+    low = pick(e.ci_low for e in estimates)
+    high = pick(e.ci_high for e in estimates)
+    return Estimate(value, min(low, value), max(high, value))
