@@ -1,9 +1,10 @@
-"""Shared fixtures: one quick activation-collapse run per session for the framework tests."""
+"""Shared fixtures: quick runs made once per session and shared by every test that reads them."""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -11,11 +12,25 @@ from dlclaims import analysis
 
 
 @pytest.fixture(scope="session")
-def quick_results(tmp_path_factory) -> Path:
+def quick_run(tmp_path_factory) -> Callable[..., Path]:
+    """``quick_run(name, workers=1)``: the results directory of a --quick run of ``name``,
+    made once per session (treat as read-only)."""
+    made: dict[tuple[str, int], Path] = {}
+
+    def get(name: str, workers: int = 1) -> Path:
+        if (name, workers) not in made:
+            root = tmp_path_factory.mktemp(f"quick-{name}-w{workers}")
+            analysis.run(analysis.load(name), ["--quick", "--workers", str(workers), "--out", str(root)], quiet=True)
+            made[name, workers] = root / name
+        return made[name, workers]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def quick_results(quick_run) -> Path:
     """A results root holding a --quick activation-collapse run (treat as read-only)."""
-    root = tmp_path_factory.mktemp("results")
-    analysis.run(analysis.load("activation-collapse"), ["--quick", "--out", str(root)], quiet=True)
-    return root
+    return quick_run("activation-collapse").parent
 
 
 @pytest.fixture
