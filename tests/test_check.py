@@ -51,3 +51,15 @@ def test_empty_text_cells_are_not_drift(tmp_path):
     again = pd.read_csv(tmp_path / "t.csv")
     assert check.compare_tables("t", again, pd.read_csv(tmp_path / "t.csv")) == []
     assert len(check.compare_tables("t", again, again.assign(k=["a", "b", "c"]))) == 1
+
+
+def test_check_fails_on_an_unrecorded_rule_change(results_copy, capsys):
+    path = results_copy / "activation-collapse" / "claims.csv"
+    table = pd.read_csv(path)
+    table.loc[0, "rule"] = "≥ 0.5"  # the ledger says A1 was declared with another rule
+    table.to_csv(path, index=False)
+    problems = check.check("activation-collapse", results_copy)
+    assert problems[0].startswith(f"rule changed for {table.claim[0]}: committed")
+    assert "record it in AMENDMENTS" in problems[0]
+    assert cli.main(["check", "activation-collapse", "--results", str(results_copy)]) == 1
+    assert "rule changed" in capsys.readouterr().out

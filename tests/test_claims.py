@@ -2,7 +2,9 @@ import math
 
 import pytest
 
-from dlclaims.claims import Claim, Estimate, at_least, at_most, between, evaluate
+import pandas as pd
+
+from dlclaims.claims import Amendment, Claim, Estimate, Rule, at_least, at_most, between, evaluate, rule_changes
 
 
 def test_verdict_looks_at_the_whole_interval():
@@ -19,13 +21,16 @@ def test_verdict_looks_at_the_whole_interval():
 
 def test_rule_description_names_the_region():
     assert "≥ 0.9" in at_least(0.9).describe()
-    assert "[0.5, 2]" in between(0.5, 2).describe()
+    assert between(0.5, 2).region() == "in [0.5, 2]"
+    assert at_most(0.05).region() == "≤ 0.05"
 
 
 def test_evaluate_requires_exactly_the_declared_claims():
-    claims = [Claim("X1", "s", "stat", at_least(0))]
+    claims = [Claim("X1", "lecture", "s", "stat", at_least(0))]
     table = evaluate(claims, {"X1": Estimate(1, 0.5, 1.5)})
-    assert list(table.columns) == ["claim", "statement", "statistic", "value", "ci_low", "ci_high", "rule", "verdict"]
+    assert list(table.columns) == ["claim", "kind", "statement", "statistic", "value", "ci_low", "ci_high", "rule",
+                                   "verdict"]
+    assert table.kind.tolist() == ["lecture"] and table.rule.tolist() == ["≥ 0"]
     assert table.verdict.tolist() == ["holds"]
     with pytest.raises(ValueError, match="missing"):
         evaluate(claims, {})
@@ -36,3 +41,33 @@ def test_evaluate_requires_exactly_the_declared_claims():
 def test_estimate_outside_its_interval_is_rejected():
     with pytest.raises(ValueError):
         Estimate(2.0, 0.0, 1.0)
+
+
+def test_a_claim_has_a_known_kind_and_a_lecture_rule_can_fail():
+    with pytest.raises(ValueError, match="kind 'quote'"):
+        Claim("X1", "quote", "s", "stat", at_least(0))
+    with pytest.raises(ValueError, match="can fail"):
+        Claim("X1", "lecture", "s", "stat", Rule())
+    Claim("X1", "derived", "s", "stat", Rule())  # a derived row may be descriptive
+
+
+def _ledger(statistic="share at the last layer", rule="holds if the 95% CI is ≥ 0.9; fails if it lies wholly outside"):
+    return pd.DataFrame([dict(claim="A1", statistic=statistic, rule=rule)])
+
+
+def test_an_unrecorded_rule_change_is_refused_and_a_recorded_one_accepted():
+    same = Claim("A1", "lecture", "s", "share at the last layer", at_least(0.9))
+    assert rule_changes(_ledger(), [same]) == []
+    assert rule_changes(_ledger(rule="≥ 0.9"), [same]) == []  # the compact form of newer ledgers
+    moved = Claim("A1", "lecture", "s", "share at the last layer", at_least(0.8))
+    problems = rule_changes(_ledger(), [moved])
+    assert len(problems) == 1 and "rule changed for A1" in problems[0] and "Amendment('A1'" in problems[0]
+    restated = Claim("A1", "lecture", "s", "share at layer 5", at_least(0.9))
+    assert len(rule_changes(_ledger(), [restated])) == 1
+    amendment = Amendment("A1", "2026-11-23", old="share at the last layer | ≥ 0.9",
+                          new="share at the last layer | ≥ 0.8", why="a reason")
+    assert rule_changes(_ledger(), [moved], [amendment]) == []
+    wrong_old = Amendment("A1", "2026-11-23", old="something else | ≥ 0.9", new="share at the last layer | ≥ 0.8",
+                          why="a reason")
+    assert len(rule_changes(_ledger(), [moved], [wrong_old])) == 1
+    assert rule_changes(_ledger(), [Claim("A9", "lecture", "s", "new", at_least(0))]) == []  # new claims are free

@@ -34,6 +34,8 @@ def dlclaims(*args, results_root=None):
         (["run", "activation-collapse", "--width", "0"], "positive integer"),
         (["run", "activation-collapse", "--seeds", "1"], "at least 2"),
         (["run", "activation-collapse", "--device", "tpu"], "tpu"),
+        (["run", "activation-collapse", "--workers", "0"], "positive integer"),
+        (["run", "activation-collapse", "--fidelity", "huge"], "huge"),
         (["run", "activation-collapse", "--no-such-flag"], "--no-such-flag"),
         (["check", "no-such-analysis"], "no-such-analysis"),
         (["frobnicate"], "frobnicate"),
@@ -88,4 +90,11 @@ def test_help_and_list(capsys):
     with pytest.raises(SystemExit) as exit_:
         cli.main(["run", "activation-collapse", "--help"])
     assert exit_.value.code == 0
-    assert "Page's setup" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "--workers" in out and "--fidelity" in out and "--width" in out
+
+
+def test_dry_run_lists_units_and_computes_nothing(results_copy, capsys):
+    assert cli.main(["run", "activation-collapse", "--dry-run", "--seeds", "7", "--out", str(results_copy)]) == 0
+    out = capsys.readouterr().out
+    assert "7 units" in out and "seed=6" in out and "estimated cost" in out

@@ -43,3 +43,72 @@ def test_bootstrap_ci_brackets_the_statistic():
     est = stats.bootstrap_ci(x, np.median, n_boot=500)
     assert est.ci_low < est.value < est.ci_high
     assert est.ci_low < np.log(2) < est.ci_high
+
+
+def test_wilson_matches_the_textbook_formula():
+    z = 1.959963984540054
+    for k, n in ((3, 10), (17, 40), (0, 5)):
+        p = k / n
+        centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+        est = stats.proportion_ci(k, n)
+        assert (est.ci_low, est.ci_high) == pytest.approx((max(0, centre - half), centre + half), abs=1e-12)
+
+
+def test_bootstrap_is_scipys_bca():
+    from scipy import stats as sps
+
+    x = np.random.default_rng(3).lognormal(size=30)
+    ref = sps.bootstrap((x,), np.mean, n_resamples=999, method="BCa", rng=np.random.default_rng(0))
+    est = stats.bootstrap_ci(x, np.mean, n_boot=999, seed=0)
+    assert (est.ci_low, est.ci_high) == pytest.approx((ref.confidence_interval.low, ref.confidence_interval.high),
+                                                      rel=1e-9)
+
+
+def test_bootstrap_over_rows_keeps_pairs_together():
+    rng = np.random.default_rng(4)
+    a = rng.normal(10, 1, size=40)
+    pairs = np.c_[a, a + 0.5 + rng.normal(0, 0.01, size=40)]  # b − a is 0.5 with tiny noise
+    est = stats.bootstrap_ci(pairs, lambda s: float((s[:, 1] - s[:, 0]).mean()), n_boot=500)
+    assert 0.49 < est.ci_low < est.value < est.ci_high < 0.51
+
+
+def test_paired_contrasts_are_t_intervals_of_the_per_seed_differences_and_log_ratios():
+    from scipy import stats as sps
+
+    a = np.array([2.0, 3.0, 4.0, 5.0])
+    b = np.array([1.0, 1.5, 2.5, 2.0])
+    diff = stats.paired_difference(a, b)
+    ref = sps.ttest_rel(a, b).confidence_interval()
+    assert (diff.ci_low, diff.ci_high) == pytest.approx((ref.low, ref.high))
+    ratio = stats.paired_ratio(a, b)
+    logs = sps.ttest_1samp(np.log(a / b), 0).confidence_interval()
+    assert ratio.value == pytest.approx(np.exp(np.log(a / b).mean()))
+    assert (ratio.ci_low, ratio.ci_high) == pytest.approx((np.exp(logs.low), np.exp(logs.high)))
+    assert stats.geometric_mean_ci([1.0, 4.0]).value == pytest.approx(2.0)
+    with pytest.raises(ValueError, match="shape"):
+        stats.paired_difference(a, b[:3])
+    with pytest.raises(ValueError, match="non-positive"):
+        stats.geometric_mean_ci([1.0, 0.0])
+
+
+def test_worst_fails_when_one_group_fails_and_holds_only_when_all_hold():
+    from dlclaims.claims import Estimate, at_most
+
+    fine, bad = Estimate(0.5, 0.4, 0.6), Estimate(2.0, 1.8, 2.2)
+    assert at_most(1).verdict(stats.worst([fine, fine])) == "holds"
+    assert at_most(1).verdict(stats.worst([fine, bad])) == "fails"
+    assert stats.worst([fine, bad], largest=False) == Estimate(0.5, 0.4, 0.6)
+
+
+def test_per_seed_and_band_pivot_a_tidy_table():
+    import pandas as pd
+
+    table = pd.DataFrame(dict(seed=[1, 0, 1, 0, 0], layer=[2, 1, 1, 2, 1], v=["a", "a", "a", "a", "b"],
+                              x=[4.0, 1.0, 3.0, 2.0, 9.0]))
+    assert stats.per_seed(table, "x", by="layer", v="a").tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    assert stats.per_seed(table, "x", v="a", layer=1).tolist() == [1.0, 3.0]
+    with pytest.raises(ValueError, match="several rows"):
+        stats.per_seed(table, "x", layer=1)
+    x, mean, low, high = stats.band(table, "layer", "x", v="a")
+    assert x.tolist() == [1, 2] and mean.tolist() == [2.0, 3.0] and (low < mean).all() and (mean < high).all()

@@ -244,7 +244,7 @@ def parser_for(module: ModuleType) -> Parser:
                              f"full fidelity: {full_results_root()})")
     own = parser.add_argument_group(f"{name} options")
     for field in fields.values():
-        if "help" in field.metadata:
+        if "help" in field.metadata and field.name not in ("seeds", "device"):
             own.add_argument(f"--{field.name.replace('_', '-')}", dest=f"cfg_{field.name}", type=_parse_for(field),
                              default=None, metavar=field.metadata.get("metavar", "X"),
                              choices=field.metadata.get("choices"),

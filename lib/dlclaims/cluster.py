@@ -28,7 +28,7 @@ def dask_executor(scheduler: str, workers: int) -> Iterator:
     except ImportError:
         raise analysis.UsageError(MISSING) from None
     if scheduler == "local":
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
                           silence_logs=40) as local, Client(local) as client:
             client.run(_one_thread)
             yield client.get_executor(pure=False)

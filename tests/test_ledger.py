@@ -1,0 +1,11 @@
+"""The ledger: every analysis's declared claims match its committed claims.csv, or the change is
+recorded as an amendment. Runs in `make test`, so CI refuses an unrecorded rule change."""
+
+import pytest
+
+from dlclaims import analysis, check
+
+
+@pytest.mark.parametrize("name", analysis.names())
+def test_declared_rules_match_the_committed_ledger_or_are_amended(name):
+    assert check.ledger(name) == []

@@ -1,0 +1,74 @@
+"""A toy analysis for the runner's tests: units that sleep, fail or break a figure on demand."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass
+
+import pandas as pd
+import torch
+
+from dlclaims import analysis, stats
+from dlclaims.analysis import option
+from dlclaims.claims import Claim, at_least
+
+TITLE = "Toy"
+LECTURE = "Numbers are numbers."
+CLAIMS = [Claim("T1", "lecture", "the mean is above -10", "mean of the per-seed values", at_least(-10))]
+
+
+@dataclass(frozen=True)
+class Config:
+    seeds: int = 4
+    sleep: float = option(0.001, "seconds each unit sleeps")
+    fail_seed: int = option(10**6, "the seed whose unit raises")
+    broken_figure: int = option(2, "1 breaks a figure, 2 keeps it", parse=int)
+
+
+QUICK = Config(seeds=3)
+FULL = Config(seeds=40)
+
+
+def units(cfg: Config) -> list[dict]:
+    return [dict(seed=s) for s in range(cfg.seeds)]
+
+
+def run_unit(cfg: Config, unit: dict) -> dict[str, pd.DataFrame]:
+    if unit["seed"] == cfg.fail_seed:
+        raise ValueError("this unit was told to fail")
+    if os.environ.get("TOY_STARTED"):  # tells a test that units are running
+        open(os.environ["TOY_STARTED"], "a").close()
+    time.sleep(cfg.sleep)
+    g = torch.Generator().manual_seed(unit["seed"])
+    unseeded = torch.rand(1).item()  # from the runner's per-unit seed
+    x = torch.randn(5, generator=g)
+    return {"values": pd.DataFrame(dict(seed=unit["seed"], i=range(5), x=x.numpy(), unseeded=unseeded,
+                                        broken=cfg.broken_figure == 1))}
+
+
+def estimate(tables, cfg):
+    return {"T1": stats.mean_ci(tables["values"].groupby("seed").x.mean())}
+
+
+def figure_values(tables):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.plot(tables["values"].x)
+    return fig
+
+
+def figure_broken(tables):
+    if tables["values"].broken.any():
+        raise RuntimeError("this figure was told to break")
+    import matplotlib.pyplot as plt
+
+    return plt.subplots()[0]
+
+
+FIGURES = [figure_values, figure_broken]
+
+if __name__ == "__main__":
+    raise SystemExit(analysis.main(sys.modules[__name__]))
