@@ -121,7 +121,7 @@ class InProcess(Executor):
 @contextlib.contextmanager
 def executor(workers: int, scheduler: str | None = None) -> Iterator[Executor]:
     """A ``concurrent.futures.Executor`` for the units: in-process for one worker, a spawned
-    process pool for several, or a Dask cluster (``scheduler``: an address or 'local')."""
+    process pool (forked from a preloaded server) for several, or a Dask cluster (``scheduler``: an address or 'local')."""
     if scheduler:
         from dlclaims import cluster
 
@@ -130,7 +130,11 @@ def executor(workers: int, scheduler: str | None = None) -> Iterator[Executor]:
     elif workers == 1:
         yield InProcess()
     else:
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=_init_worker)
+        # a fork server that has imported torch once: workers start in milliseconds, not seconds,
+        # and fork from a process that never ran a torch thread pool (fork-safe)
+        context = get_context("forkserver")
+        context.set_forkserver_preload(["dlclaims.runner"])
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker)
         try:
             yield pool
         finally:
