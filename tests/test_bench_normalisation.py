@@ -1,0 +1,31 @@
+"""normalisation-layers within its run-time budget on this 2-core machine (make bench).
+
+Timed as a user runs it: `python -m dlclaims run normalisation-layers [--quick]` in a fresh
+process (imports and figures included), default workers (2) for the default run, one worker
+for --quick. Budgets: 90 s default (so that `make all` over every family stays within 10 min;
+the issue allows 120 s), 6 s quick. Only meaningful on a quiet machine.
+"""
+
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = [pytest.mark.bench, pytest.mark.slow]
+
+NAME = "normalisation-layers"
+BUDGETS = {"quick": (6, ["--quick", "--workers", "1"]), "default": (90, ["--workers", "2"])}
+
+
+def run_cli(args: list[str], out: str) -> None:
+    subprocess.run([sys.executable, "-m", "dlclaims", "run", NAME, "--out", out, *args], check=True,
+                   capture_output=True)
+
+
+@pytest.mark.parametrize("fidelity", list(BUDGETS))
+def test_run_time_within_budget(benchmark, tmp_path, fidelity):
+    budget, args = BUDGETS[fidelity]
+    benchmark.pedantic(run_cli, args=(args, str(tmp_path)), rounds=1, iterations=1)
+    seconds = benchmark.stats.stats.max
+    print(f"\n{NAME} {fidelity}: {seconds:.1f} s of {budget} s ({seconds / budget:.0%} of the budget)")
+    assert seconds <= budget
