@@ -56,3 +56,46 @@ def test_running_average_and_gradient_logging(ls):
 def test_gd_on_least_squares_converges(ls):
     k, gaps = chains.run_gd(ls, torch.zeros(5), 1 / chains.smoothness(ls), 200, [0, 200])
     assert gaps[-1] < 1e-12 * gaps[0]
+
+
+def test_average_is_step_weighted_for_a_decaying_schedule(ls):
+    """x̂_k = Σ α_i x_i / Σ α_i, replayed by hand from the chain's own index stream."""
+    schedule = chains.Schedule(np.array([0.05]), np.array([3.0]), np.array([1.0]))
+    steps, seed = 40, 21
+    trace = chains.run_chains(ls, torch.zeros(5), schedule, [seed], steps, log_at=[steps])
+    idx = chains.chain_indices([seed], 0, steps, 1, ls.n)[0, :, 0]
+    alphas = schedule.steps(0, steps + 1)[:, 0]
+    x, xs = torch.zeros(5, dtype=torch.float64), []
+    for k in range(steps + 1):
+        xs.append(x.clone())
+        if k < steps:
+            a = ls.A[idx[k]]
+            x = x - alphas[k] * a * (a @ x - ls.y[idx[k]])
+    weighted = sum(w * xi for w, xi in zip(alphas, xs)) / alphas.sum()
+    uniform = sum(xs) / len(xs)
+    torch.testing.assert_close(trace.x_last[0], x, rtol=0, atol=1e-12)
+    expected = float(chains.excess(ls, weighted[None])[0])
+    assert trace.gap_avg[-1, 0] == pytest.approx(expected, rel=1e-9)
+    assert abs(float(chains.excess(ls, uniform[None])[0]) - expected) > 1e-3 * expected  # the weights matter
+
+
+def test_average_is_evaluated_only_where_asked(ls):
+    trace = chains.run_chains(ls, torch.zeros(5), chains.Schedule.constant(0.01), [1, 2], 20, log_at=[0, 10, 20],
+                              average_at=[20])
+    assert np.isnan(trace.gap_avg[:2]).all() and np.isfinite(trace.gap_avg[2]).all()
+    assert np.isfinite(trace.gap_last).all()
+
+
+def test_logistic_loss_matches_its_definition():
+    p = chains.logistic("lg", 500, 4, weight_norm=2.0, l2=0.01, seed=2)
+    X = torch.randn(3, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    A, t = p.A.numpy(), p.y.numpy()
+    z = X.numpy() @ A.T
+    direct = np.mean(np.log1p(np.exp(z)) - t * z, axis=1) + 0.005 * (X.numpy() ** 2).sum(1)
+    np.testing.assert_allclose(chains.loss(p, X).numpy(), direct, rtol=1e-13)
+
+
+def test_gd_stops_at_round_off_when_asked(ls):
+    grid = [0, 10, 100, 1000, 5000]
+    k, gaps = chains.run_gd(ls, torch.zeros(5), 1 / chains.smoothness(ls), 5000, grid, stop_below=1e-20)
+    assert list(k) == grid[: len(gaps)] and len(gaps) < len(grid) and gaps[-1] <= 1e-20 < gaps[-2]

@@ -1,21 +1,270 @@
-"""Smoke test of the sgd-uncertainty analysis at --quick fidelity."""
+"""sgd-uncertainty: the claim statistics on hand-made tables with known answers, the ledger,
+and a smoke run that checks shapes (never the quick run's verdicts)."""
 
+import dataclasses
+
+import numpy as np
 import pandas as pd
 import pytest
 
-from dlclaims import analysis
+from dlclaims import analysis, claims
+
+NAME = "sgd-uncertainty"
 
 
-def test_quick_run_writes_all_claims(tmp_path):
-    module = analysis.load("sgd-uncertainty")
-    out = analysis.run(module, ["--quick", "--chains", "16", "--steps", "1000", "--out", str(tmp_path)], quiet=True)
-    claims = pd.read_csv(out / "claims.csv")
-    assert set(claims.claim) == {c.id for c in module.CLAIMS}
-    assert set(claims.verdict) <= {"holds", "fails", "inconclusive"}
-    assert {"gap_vs_k.png", "plateau_vs_h.png", "schedules.png", "plateau_vs_b.png"} <= {p.name for p in out.iterdir()}
+@pytest.fixture(scope="module")
+def module():
+    return analysis.load(NAME)
 
 
-def test_bad_arguments_are_refused(tmp_path):
-    module = analysis.load("sgd-uncertainty")
+# --- hand-made tables ----------------------------------------------------------------------------
+
+CHAINS = 40
+STEPS = 1000
+FACTORS = (1 / 32, 1 / 16, 1 / 8, 1 / 4, 1 / 2, 1.0)
+H_MAX = {"ls_iso": 0.05, "ls_ill": 0.1, "logistic": 0.2, "logistic_l2": 0.2, "ls_flat": 0.05}
+
+
+def jitter(rng, size, sd=0.02):
+    """Chain-to-chain noise: multiplicative, mean 1."""
+    return np.exp(sd * rng.standard_normal(size) - sd**2 / 2)
+
+
+def synthetic(plateau_power=1.0, plateau_power_large=None, exact_scale=1.0, avg_over_bound=0.3,
+              last_over_avg_decaying=0.5, growth=5.0, reach_slope=-1.0, c4_ratio=0.3, variance_power=-1.0,
+              batch_plateau_power=-1.0, gd_over_bound=0.2, sgd_avg_over_bound=0.3, noise_power_sqrt=-0.5,
+              noise_power_inv=-1.0, noise_over_exact=1.0, seed=0):
+    """Every table ``estimate`` reads, built so each statistic has a known value.
+
+    Plateaus are ∝ h^plateau_power (h^plateau_power_large above h_max/4 when given); the last /
+    average ratio at K over the ratio at K/10 is ``growth``; the noise part of h_max/√(k+1) is
+    ∝ k^noise_power_sqrt, that of α₀/(k+k₀) ∝ k^noise_power_inv; and so on.
+    """
+    rng = np.random.default_rng(seed)
+    problems = pd.DataFrame([dict(problem=p, h_max=H_MAX[p], R=2.0, L=1.5) for p in H_MAX])
+    chains, curves, theory, reach = [], [], [], []
+
+    def chain_rows(problem, schedule, step, batch, plateau, final_last, final_avg, tenth_last, tenth_avg,
+                   grad_variance=np.nan):
+        for c in range(CHAINS):
+            j = jitter(rng, 5)
+            chains.append(dict(problem=problem, schedule=schedule, step=step, batch=batch, chain=c,
+                               plateau=plateau * j[0], final_last=final_last * j[1], final_avg=final_avg * j[2],
+                               tenth_last=tenth_last * j[3], tenth_avg=tenth_avg * j[4],
+                               grad_variance=grad_variance * j[0]))
+
+    for name in ("ls_iso", "ls_ill", "logistic", "logistic_l2"):
+        for f in FACTORS:
+            h = f * H_MAX[name]
+            power = plateau_power if (plateau_power_large is None or f <= 0.25) else plateau_power_large
+            # continuous at h_max/4
+            plateau = 0.1 * (0.25 * H_MAX[name]) ** plateau_power * (h / (0.25 * H_MAX[name])) ** power
+            # at K/10 last = avg; at K last / avg = growth
+            chain_rows(name, "constant", h, 1, plateau, final_last=plateau, final_avg=plateau / growth,
+                       tenth_last=plateau, tenth_avg=plateau)
+            if name.startswith("ls"):
+                theory.append(dict(problem=name, step=h, batch=1, exact_plateau=plateau / exact_scale))
+            for k in (0, 10, 100, 1000):
+                sum_alpha, sum_alpha2 = h * (k + 1), h * h * (k + 1)
+                b = (2.0**2 + 1.0 * sum_alpha2) / (2 * sum_alpha)
+                curves.append(dict(problem=name, schedule="constant", step=h, k=k, gap_last=plateau,
+                                   gap_avg=avg_over_bound * b, gap_avg_ci_low=avg_over_bound * b * 0.99,
+                                   gap_avg_ci_high=avg_over_bound * b * 1.01, grad_sq=1.0 if k == 0 else 0.5,
+                                   sum_alpha=sum_alpha, sum_alpha2=sum_alpha2))
+        lowest = 0.1 * (FACTORS[0] * H_MAX[name]) ** plateau_power
+        for sched in ("inv_sqrt", "inv"):
+            chain_rows(name, sched, H_MAX[name], 1, np.nan, final_last=c4_ratio * lowest,
+                       final_avg=c4_ratio * lowest / last_over_avg_decaying, tenth_last=1.0, tenth_avg=1.0)
+        reach.append(dict(problem=name, slope=reach_slope, ci_low=reach_slope - 0.02, ci_high=reach_slope + 0.02))
+    chain_rows("ls_flat", "inv_sqrt", H_MAX["ls_flat"], 1, np.nan, final_last=0.01,
+               final_avg=0.01 / last_over_avg_decaying, tenth_last=1.0, tenth_avg=1.0)
+    for b in (1, 2, 4, 8):
+        chain_rows("ls_iso", "batch_sweep", H_MAX["ls_iso"] / 4, b, 0.01 * b**batch_plateau_power, 1.0, 1.0, 1.0,
+                   1.0, grad_variance=20.0 * b**variance_power)
+
+    for name in H_MAX:
+        # GD: gap = gd_over_bound × L R²/(2k); SGD with h_max/√(k+1): average = sgd_avg_over_bound × bound
+        for k in (1, 10, 100, 1000):
+            gap = gd_over_bound * 1.5 * 4.0 / (2 * k)
+            curves.append(dict(problem=name, schedule="gd", step=1 / 1.5, k=k, gap_last=gap, gap_avg=np.nan,
+                               gap_avg_ci_low=np.nan, gap_avg_ci_high=np.nan, grad_sq=np.nan, sum_alpha=np.nan,
+                               sum_alpha2=np.nan))
+        h = H_MAX[name]
+        for k in (0, 10, 100, 1000):
+            alphas = h / np.sqrt(np.arange(k + 1) + 1)
+            s1, s2 = alphas.sum(), (alphas**2).sum()
+            b = (4.0 + 1.0 * s2) / (2 * s1)
+            g = sgd_avg_over_bound * b
+            curves.append(dict(problem=name, schedule="inv_sqrt", step=h, k=k, gap_last=g, gap_avg=g,
+                               gap_avg_ci_low=0.99 * g, gap_avg_ci_high=1.01 * g, grad_sq=1.0, sum_alpha=s1,
+                               sum_alpha2=s2))
+
+    decade = np.unique(np.round(np.geomspace(STEPS / 10, STEPS, 11)).astype(int))
+    noise_chains, noise, noise_theory = [], [], []
+    for name, sched, power in (("ls_flat", "inv_sqrt", noise_power_sqrt), ("logistic_l2", "inv_sqrt",
+                                                                         noise_power_sqrt),
+                               ("logistic_l2", "inv", noise_power_inv)):
+        for k in decade:
+            mean = 0.05 * (k / STEPS) ** power
+            gaps = mean * jitter(rng, CHAINS, sd=0.1)
+            noise_chains += [dict(problem=name, schedule=sched, chain=c, k=int(k), gap=g) for c, g in enumerate(gaps)]
+            noise.append(dict(problem=name, schedule=sched, step=H_MAX[name], k=int(k), gap=gaps.mean(),
+                              gap_ci_low=gaps.mean() * 0.95, gap_ci_high=gaps.mean() * 1.05))
+            if name == "ls_flat":
+                noise_theory.append(dict(problem=name, schedule=sched, k=int(k), exact_noise=mean / noise_over_exact))
+    return {"problems": problems, "chains": pd.DataFrame(chains), "curves": pd.DataFrame(curves),
+            "theory": pd.DataFrame(theory), "reach_slopes": pd.DataFrame(reach),
+            "noise_chains": pd.DataFrame(noise_chains), "noise": pd.DataFrame(noise),
+            "noise_theory": pd.DataFrame(noise_theory)}
+
+
+def verdicts(module, tables) -> dict[str, str]:
+    cfg = dataclasses.replace(module.QUICK, steps=STEPS, boot=100)
+    table = claims.evaluate(module.CLAIMS, module.estimate(tables, cfg))
+    return dict(zip(table.claim, table.verdict))
+
+
+def values(module, tables) -> dict[str, float]:
+    cfg = dataclasses.replace(module.QUICK, steps=STEPS, boot=100)
+    return {k: e.value for k, e in module.estimate(tables, cfg).items()}
+
+
+@pytest.fixture(scope="module")
+def baseline_case(module):
+    tables = synthetic()
+    return values(module, tables), verdicts(module, tables)
+
+
+def test_known_values_are_recovered(baseline_case):
+    value, _ = baseline_case
+    for cid in ("C1a", "C1b", "C1c", "C1e"):
+        assert value[cid] == pytest.approx(1.0, abs=0.02), cid
+    assert value["C1d"] == pytest.approx(1.0, abs=0.02)
+    assert value["C2a"] == pytest.approx(0.3, rel=0.02)
+    assert value["C2b"] == pytest.approx(0.5, rel=0.03)
+    assert value["C2c"] == pytest.approx(5.0, rel=0.03)
+    assert value["C3"] == pytest.approx(-1.0)
+    assert value["C4"] == pytest.approx(0.3, rel=0.03)
+    assert value["C5a"] == pytest.approx(-1.0, abs=0.02)
+    assert value["C5b"] == pytest.approx(-1.0, abs=0.02)
+    assert value["C6a"] == pytest.approx(0.2)
+    assert value["C6b"] == pytest.approx(-0.5, abs=0.05)
+    assert value["C6c"] == pytest.approx(-1.0, abs=0.05)
+    assert value["C6d"] == pytest.approx(0.3, rel=0.02)
+    assert value["C6e"] == pytest.approx(-0.5, abs=0.05)
+    assert value["C6f"] == pytest.approx(1.0, abs=0.03)
+
+
+def test_every_row_holds_where_the_claim_is_true(baseline_case):
+    _, verdict = baseline_case
+    expected_fail = {"C1e"}  # plateau exactly ∝ h on the whole grid: no curvature for C1e to find
+    assert {c for c, v in verdict.items() if v != "holds"} == expected_fail
+
+
+@pytest.mark.parametrize("rows, change", [
+    (("C1a", "C1b", "C1c"), dict(plateau_power=2.0)),  # plateau ∝ h², not h
+    (("C1d",), dict(exact_scale=1.5)),  # theory off by a factor 1.5
+    (("C2a",), dict(avg_over_bound=2.0)),
+    (("C2b",), dict(last_over_avg_decaying=3.0)),  # the average beats the last point threefold
+    (("C2c",), dict(growth=0.5)),  # the advantage of averaging shrinks
+    (("C3",), dict(reach_slope=0.5)),  # larger h reaches its plateau later
+    (("C4",), dict(c4_ratio=3.0)),
+    (("C5a",), dict(variance_power=-0.5)),
+    (("C5b",), dict(batch_plateau_power=-0.5)),
+    (("C6a",), dict(gd_over_bound=2.0)),
+    (("C6d",), dict(sgd_avg_over_bound=2.0)),
+    (("C6b", "C6e"), dict(noise_power_sqrt=-1.0)),  # the 1/√k schedule's noise decaying as 1/k
+    (("C6f",), dict(noise_over_exact=1.5)),
+])
+def test_each_rule_fails_on_a_table_where_its_claim_is_false(module, rows, change):
+    verdict = verdicts(module, synthetic(**change))
+    for cid in rows:
+        assert verdict[cid] == "fails", (cid, change)
+
+
+def test_full_range_curvature_is_what_c1e_finds_and_c1a_ignores(module):
+    verdict = verdicts(module, synthetic(plateau_power_large=1.8))
+    assert verdict["C1e"] == "holds"
+    assert verdict["C1a"] == "holds"  # the restricted fit sees h ≤ h_max/4 only
+
+
+def test_the_one_over_k_rule_rejects_the_inverse_sqrt_schedule(module):
+    """The negative control: the same statistic, h_max/√(k+1)'s noise (∝ k^-½) under C6c's rule."""
+    rule = {c.id: c.rule for c in module.CLAIMS}["C6c"]
+    est = module.estimate(synthetic(noise_power_inv=-0.5), dataclasses.replace(module.QUICK, steps=STEPS))["C6c"]
+    assert rule.verdict(est) == "fails"
+
+
+# --- the pieces ---------------------------------------------------------------------------------
+
+def test_loglog_fit_recovers_a_power(module):
+    x = np.array([1.0, 2.0, 5.0, 10.0])
+    assert module.loglog_fit(x)(3 * x**-0.7) == pytest.approx(-0.7)
+
+
+def test_growth_of_ratio(module):
+    sample = np.array([[8.0, 1.0, 2.0, 1.0], [8.0, 1.0, 2.0, 1.0]])  # (8/1) / (2/1)
+    assert module.growth_of_ratio(sample) == pytest.approx(4.0)
+
+
+def test_steps_to_plateau_interpolates_log_log(module):
+    k = np.array([0, 1, 10, 100, 1000])
+    gap = np.array([10.0, 1.0, 0.1, 0.01, 0.01])  # 1/k until the plateau 0.01
+    assert module.steps_to_plateau(k, gap, 0.01) == pytest.approx(50.0)  # gap = 0.02 at k = 50
+    assert np.isnan(module.steps_to_plateau(k, gap, 0.001))
+
+
+def test_reach_slope_statistic_sees_reach_inversely_proportional_to_h(module):
+    k = np.unique(np.round(np.geomspace(1, 10_000, 60)).astype(int))
+    steps_h = np.array([0.1, 0.2, 0.4])
+    curves = [np.maximum(1.0 / (h * k), 0.001) for h in steps_h]  # reaches 2 × plateau at k = 1/(0.002 h)
+    sample = np.tile(np.r_[np.full(3, 0.001), np.concatenate(curves)], (4, 1))
+    assert module.reach_slope_statistic(k, steps_h)(sample) == pytest.approx(-1.0, abs=0.02)
+
+
+def test_step_sums_of_the_bound(module):
+    sched = module.chains.Schedule(np.array([0.5]), np.array([1.0]), np.array([0.5]))
+    s1, s2 = module.step_sums(sched, np.array([0, 3]))
+    alphas = 0.5 / np.sqrt(np.arange(1, 5))
+    np.testing.assert_allclose(s1, [alphas[0], alphas.sum()])
+    np.testing.assert_allclose(s2, [alphas[0] ** 2, (alphas**2).sum()])
+
+
+# --- declarations -------------------------------------------------------------------------------
+
+def test_units_are_balanced_and_distinct(module):
+    units = module.units(module.Config())
+    assert len(units) >= 8  # several units per worker on two workers
+    assert len({tuple(sorted(u.items())) for u in units}) == len(units)
+
+
+def test_rule_changes_are_recorded_against_the_committed_ledger(module):
+    committed = pd.read_csv(analysis.results_root() / NAME / "claims.csv")
+    assert claims.rule_changes(committed, module.CLAIMS, module.AMENDMENTS) == []
+
+
+def test_bad_arguments_are_refused(module, tmp_path):
     with pytest.raises(analysis.UsageError):
         analysis.run(module, ["--chains", "1", "--out", str(tmp_path)], quiet=True)
+    with pytest.raises(analysis.UsageError):
+        analysis.run(module, ["--steps", "100", "--out", str(tmp_path)], quiet=True)
+
+
+# --- the smoke run: shapes, not verdicts --------------------------------------------------------
+
+def test_quick_run_shapes(module, quick_run):
+    out = quick_run(NAME)
+    cfg = module.QUICK
+    table = pd.read_csv(out / "claims.csv")
+    assert list(table.claim) == [c.id for c in module.CLAIMS]
+    assert set(table.kind) == {"lecture", "derived"}
+    per_chain = pd.read_csv(out / "chains.csv")
+    groups = len(module.CONSTANT_PROBLEMS) * (len(cfg.step_factors) + 2) + 1 + len(cfg.batch_sizes)
+    assert len(per_chain) == groups * cfg.chains
+    assert {"plateau", "final_last", "final_avg", "tenth_last", "tenth_avg", "grad_variance"} <= set(per_chain)
+    noise = pd.read_csv(out / "noise_chains.csv")
+    assert len(noise) == 3 * cfg.chains * len(module.decade_grid(cfg.steps))
+    curves = pd.read_csv(out / "curves.csv")
+    assert set(curves.schedule) == {"constant", "inv_sqrt", "inv", "gd"}
+    assert len(pd.read_csv(out / "reach_slopes.csv")) == len(module.CONSTANT_PROBLEMS)
+    assert {f.__name__.removeprefix("figure_") + ".png" for f in module.FIGURES} <= {p.name for p in out.iterdir()}

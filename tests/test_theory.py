@@ -61,3 +61,25 @@ def test_agrees_with_long_simulation(batch):
     # and with-replacement sampling matters here: the b = 1 value is a different number
     if batch > 1:
         assert abs(theory.sgd_stationary_excess(A, y, step, 1) / batch - exact) > 3 * half
+
+
+def test_noise_path_settles_to_the_stationary_excess():
+    A, y = small_problem()
+    th = theory.StationaryTheory(A, y)
+    path = th.noise_path(np.full(4000, 0.1), [0, 4000])
+    assert path[0] == 0
+    assert path[1] == pytest.approx(th.excess(0.1, 1), rel=1e-10)
+
+
+def test_noise_path_agrees_with_chains_started_at_the_optimum():
+    """A decaying schedule from x*: 1024 chains against the exact recursion, within the MC CI."""
+    A, y = small_problem(n=12)
+    p = chains._solve(chains.Problem("small", "least_squares", torch.as_tensor(A), torch.as_tensor(y)))
+    schedule = chains.Schedule(np.array([0.3]), np.array([1.0]), np.array([0.5]))
+    steps, log_at = 400, [50, 400]
+    exact = theory.StationaryTheory(A, y).noise_path(schedule.steps(0, steps)[:, 0], log_at)
+    trace = chains.run_chains(p, p.x_star, schedule, np.arange(1024), steps, log_at=log_at, average_at=[])
+    for t, value in enumerate(exact):
+        gaps = trace.gap_last[t]
+        half = 1.96 * gaps.std(ddof=1) / np.sqrt(gaps.size)
+        assert abs(gaps.mean() - value) < max(half, 1e-3 * value), (log_at[t], gaps.mean(), half, value)

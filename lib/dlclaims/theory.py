@@ -18,6 +18,14 @@ the second moment Σ = E[e eᵀ] is the fixed point of
     Σ = Σ − h (HΣ + ΣH) + h² [(1 − 1/b) HΣH + (1/b) K(Σ)] + (h²/b) Q,
 
 a d² × d² linear system. The expected excess loss of the last iterate is ½ tr(H Σ).
+
+**The noise part along a schedule.** Started at the optimum (e₀ = 0) the mean stays 0 and
+the same recursion, with a step α_k that changes with k, is exact at every step:
+
+    Σ_{k+1} = Σ_k − α_k (HΣ_k + Σ_kH) + α_k² [(1 − 1/b) HΣ_kH + (1/b) K(Σ_k)] + (α_k²/b) Q,
+
+so ½ tr(H Σ_k) is the expected excess of SGD driven by gradient noise alone: the term a
+rate like O(1/√k) or O(1/k) for SGD is about (:meth:`StationaryTheory.noise_path`).
 """
 
 from __future__ import annotations
@@ -71,6 +79,31 @@ class StationaryTheory:
     def excess(self, step: float, batch_size: int = 1) -> float:
         """½ tr(H Σ): the expected stationary excess loss of the last iterate."""
         return 0.5 * float(np.sum(self.H * self.covariance(step, batch_size)))
+
+    def noise_path(self, alphas, log_at, batch_size: int = 1) -> np.ndarray:
+        """½ tr(H Σ_k) at the steps ``log_at`` for SGD started at the optimum with steps
+        ``alphas[k]`` (k = 0, 1, ...; at least max(log_at) of them): exact, no Monte Carlo."""
+        alphas = np.asarray(alphas, dtype=float)
+        log_at = np.asarray(log_at, dtype=int)
+        if log_at.size and (log_at.min() < 0 or log_at.max() > alphas.size):
+            raise ValueError(f"log steps must lie in 0..{alphas.size}")
+        H, b = self.H, batch_size
+        sigma = np.zeros_like(H)
+        out, wanted = [], set(log_at.tolist())
+        values = {}
+        for k in range(int(log_at.max(initial=0)) + 1):
+            if k in wanted:
+                values[k] = 0.5 * float(np.sum(H * sigma))
+            if k == log_at.max(initial=0):
+                break
+            a = alphas[k]
+            HS = H @ sigma
+            k_term = (self.K @ sigma.reshape(-1, order="F")).reshape(self.d, self.d, order="F")
+            sigma = (sigma - a * (HS + HS.T) + a * a * ((1 - 1 / b) * (HS @ H) + k_term / b)
+                     + (a * a / b) * self.Q)
+            sigma = (sigma + sigma.T) / 2
+        out = [values[k] for k in log_at.tolist()]
+        return np.asarray(out)
 
 
 def sgd_stationary_covariance(A, y, step: float, batch_size: int = 1) -> np.ndarray:
