@@ -31,6 +31,10 @@ MODES: tuple[str, ...] = ("classic", "inverted")
 
 def check_keep(keep: float | torch.Tensor) -> None:
     """Raise ValueError unless every keep probability lies in (0, 1]."""
+    if isinstance(keep, (int, float)) and not isinstance(keep, bool):  # the common case, checked cheaply
+        if not 0 < keep <= 1:  # NaN fails this too
+            raise ValueError(f"keep probability {keep} is not allowed; expected a probability in (0, 1]")
+        return
     values = torch.as_tensor(keep, dtype=torch.float64)
     if values.numel() == 0 or torch.isnan(values).any() or not bool(((values > 0) & (values <= 1)).all()):
         raise ValueError(f"keep probability {keep} is not allowed; expected a probability in (0, 1]")
@@ -55,7 +59,14 @@ def bernoulli_mask(
     """
     check_keep(keep)
     u = torch.rand(tuple(shape), generator=generator, dtype=dtype, device=device)
-    return (u < torch.as_tensor(keep, dtype=dtype, device=device)).to(dtype)
+    return (u < _as_factor(keep, dtype, device)).to(dtype)
+
+
+def _as_factor(keep: float | torch.Tensor, dtype: torch.dtype, device) -> float | torch.Tensor:
+    """A Python number stays one (torch applies it in the tensor's dtype); a tensor is cast."""
+    if isinstance(keep, (int, float)) and not isinstance(keep, bool):
+        return float(keep)
+    return torch.as_tensor(keep, dtype=dtype, device=device)
 
 
 def dropout(
@@ -75,7 +86,7 @@ def dropout(
     """
     _check_mode(mode)
     check_keep(keep)
-    keep_t = torch.as_tensor(keep, dtype=x.dtype, device=x.device)
+    keep_t = _as_factor(keep, x.dtype, x.device)
     if not training:
         return x * keep_t if mode == "classic" else x
     if mask is None:
