@@ -56,8 +56,7 @@ def test_amendments_are_printed_under_their_claim(results_copy):
     (lambda d: (d / "claims.csv").write_text("claim,value\n\"unclosed"), "claims.csv"),
     (lambda d: (d / "claims.csv").write_text("claim,kind\nA1,lecture\n"), "missing column"),
     (lambda d: (d / "meta.json").write_text('{"analysis": "activation-collapse", '), "meta.json"),
-    (lambda d: (d / "claims.csv").write_bytes((d / "claims.csv").read_bytes()[:-200].replace(b"\n", b",,,\n", 3)),
-     "claims.csv"),
+    (lambda d: (d / "claims.csv").write_bytes((d / "claims.csv").read_bytes()[:-60]), "truncated"),
 ])
 def test_damaged_results_are_one_line_exit_2_and_the_report_stays(results_copy, capsys, damage, names):
     assert cli.main(["report", "--results", str(results_copy)]) == 0

@@ -24,6 +24,7 @@ CLAIMS_FILE = "claims.csv"
 META_FILE = "meta.json"
 # Eight significant digits: far above any tolerance, and stable bytes on one machine.
 FLOAT_FORMAT = "%.8g"
+VERDICTS = ("holds", "fails", "inconclusive")
 META_KEYS = ("analysis", "title", "lecture", "fidelity", "argv")
 PACKAGES = ("dlclaims", "torch", "numpy", "scipy", "pandas", "scikit-learn", "mlxtend", "matplotlib")
 
@@ -71,6 +72,11 @@ def read_claims(directory: Path) -> pd.DataFrame:
     for column in ("value", "ci_low", "ci_high"):
         if not pd.api.types.is_numeric_dtype(table[column]):
             raise ResultsError(f"{path}: column '{column}' holds text where numbers belong")
+    bad = ~table.verdict.isin(VERDICTS)
+    if bad.any():
+        row = int(bad.to_numpy().argmax())
+        raise ResultsError(f"{path}: row {row + 1} has verdict '{table.verdict.iloc[row]}', not one of "
+                           f"{', '.join(VERDICTS)} (a truncated file?)")
     return table
 
 
