@@ -215,3 +215,82 @@ def adam_step(state: Moments, grad: GradFn, lr: Scalar = 1e-3, rho1: float = 0.9
     s = rho2 * s + (1 - rho2) * g * g
     m_hat, s_hat = (m / (1 - rho1**t), s / (1 - rho2**t)) if bias_correction else (m, s)
     return Moments(x - lr * m_hat / _scale(s_hat, eps, eps_inside), m, s, t)
+
+
+# --- the lectures' printed variants, read literally (adaptive-optimisers, F9) ---------------
+
+def rmsprop_numerator_g_step(state: Accumulator, grad: GradFn, lr: Scalar, rho: float = 0.9,
+                             eps: float = 1e-8) -> Accumulator:
+    """002's RMSProp as printed: G ← ρG + (1 − ρ)g²;  w ← w − η/√(G + ε) · G.
+
+    The numerator is the running mean of squared gradients G, not the gradient: the step is
+    ≈ η√G ≥ 0 in every coordinate, so it never changes sign (a misprint of η g/√(G + ε)).
+    """
+    x, s = state
+    g = grad(x)
+    s = rho * s + (1 - rho) * g * g
+    return Accumulator(x - lr * s / torch.sqrt(s + eps), s)
+
+
+def momentum_doubled_lr_step(state: Velocity, grad: GradFn, lr: Scalar, rho: Scalar) -> Velocity:
+    """000's momentum slide as printed: v_{t+1} = ρ v_t + α∇L(W_t);  W_{t+1} = W_t − α v_{t+1}.
+
+    α appears twice: this is :func:`momentum_step` with step size α² (and v scaled by 1/α).
+    """
+    w, v = state
+    v_next = rho * v + lr * grad(w)
+    return Velocity(w - lr * v_next, v_next)
+
+
+def adam_written_back_step(state: Moments, grad: GradFn, lr: Scalar = 1e-3, rho1: float = 0.9,
+                           rho2: float = 0.999, eps: float = 1e-8) -> Moments:
+    """000's and 002's bias-corrected Adam read literally: the corrected moment is the state.
+
+    S⁽¹⁾ ← (ρ₁ S⁽¹⁾ + (1 − ρ₁) g)/(1 − ρ₁ᵗ),  S⁽²⁾ ← (ρ₂ S⁽²⁾ + (1 − ρ₂) g²)/(1 − ρ₂ᵗ);
+    W ← W − α S⁽¹⁾/(√S⁽²⁾ + ε). The correction compounds: on a constant gradient the
+    step/α is 1, 0.24, 0.044, ... and S⁽²⁾ grows without bound, so the iterate stalls.
+    """
+    x, m, s, t = state
+    t = t + 1
+    g = grad(x)
+    m = (rho1 * m + (1 - rho1) * g) / (1 - rho1**t)
+    s = (rho2 * s + (1 - rho2) * g * g) / (1 - rho2**t)
+    return Moments(x - lr * m / (torch.sqrt(s) + eps), m, s, t)
+
+
+def adamw_step(state: Moments, grad: GradFn, lr: Scalar = 1e-3, weight_decay: Scalar = 1e-2,
+               rho1: float = 0.9, rho2: float = 0.999, eps: float = 1e-8) -> Moments:
+    """AdamW (Loshchilov & Hutter 2019) as ``torch.optim.AdamW`` computes it:
+    W ← W (1 − α λ), then the Adam step (:func:`adam_step`) with the gradient at the old W."""
+    x, m, s, t = state
+    g = grad(x)
+    moved = adam_step(Moments(x * (1 - lr * weight_decay), m, s, t), lambda _: g, lr, rho1, rho2, eps)
+    return moved
+
+
+def effective_lr(s: Tensor, lr: Scalar, eps: float = 1e-8, eps_inside: bool = False) -> Tensor:
+    """The per-parameter step size α/(√S + ε) of AdaGrad and RMSProp (the lectures' "learning rate")."""
+    return lr / _scale(s, eps, eps_inside)
+
+
+def bias_correction_ratio(t, rho1: float = 0.9, rho2: float = 0.999):
+    """Adam's uncorrected/corrected step on a constant gradient (ε → 0): (1 − ρ₁ᵗ)/√(1 − ρ₂ᵗ)."""
+    return (1 - rho1**t) / (1 - rho2**t) ** 0.5
+
+
+def state_elements(optimizer: torch.optim.Optimizer) -> int:
+    """Number of tensor elements an optimizer keeps per step (its state), scalars such as t excluded."""
+    return sum(v.numel() for state in optimizer.state.values() for v in state.values()
+               if torch.is_tensor(v) and v.dim() > 0)
+
+
+def run_torch_optimizer(opt_class, x0: Tensor, grad: GradFn, steps: int, **kw) -> Tensor:
+    """``steps`` steps of a ``torch.optim`` optimizer on one tensor, fed ``grad(x)`` as its gradient
+    (the reference the pure step functions are compared with)."""
+    p = torch.nn.Parameter(x0.clone())
+    opt = opt_class([p], **kw)
+    for _ in range(steps):
+        opt.zero_grad()
+        p.grad = grad(p.detach())
+        opt.step()
+    return p.detach()
