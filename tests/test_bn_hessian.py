@@ -1,18 +1,20 @@
-"""The bn-hessian analysis: its helpers, and a smoke run at --quick fidelity."""
+"""The bn-hessian analysis: its helpers and every claim's statistic on hand-made tables
+with known answers (each lecture rule seen to hold and to fail), and a --quick smoke run."""
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
 from torch import nn
 
-from dlclaims import analysis, nets
+from dlclaims import analysis, claims, nets
 from dlclaims.threads import one_thread
 
-bn_hessian = analysis.load("bn-hessian")
+bh = analysis.load("bn-hessian")
 
 
 @pytest.fixture(autouse=True)
@@ -21,16 +23,17 @@ def _one_thread():
         yield
 
 
+# --- models ----------------------------------------------------------------------------------
+
 def test_refreshed_statistics_are_the_exact_training_set_moments_and_leave_the_original_alone():
     g = torch.Generator().manual_seed(0)
-    net = nets.mlp([5, 7, 3], batch_norm=True, generator=g)
+    net = nets.mlp([5, 7, 3], batch_norm=True, generator=g, bn_affine=False)
     x = torch.randn(1200, 5, generator=g) * 2 + 1
     before = {k: v.clone() for k, v in net.state_dict().items()}
-    frozen = bn_hessian.refresh_statistics(net, x)
+    frozen = bh.refresh_statistics(net, x)
     with torch.no_grad():
         pre = net[0](x)
-    # chunks of 500, 500 and 200: the cumulative average weights chunk means equally, so
-    # compare with that, which is what eval mode will use
+    # chunks of 500, 500 and 200: the cumulative average weights chunk means equally
     chunks = [pre[:500], pre[500:1000], pre[1000:]]
     torch.testing.assert_close(frozen[1].running_mean, sum(c.mean(0) for c in chunks) / 3, rtol=1e-5, atol=1e-6)
     assert not frozen.training
@@ -38,34 +41,202 @@ def test_refreshed_statistics_are_the_exact_training_set_moments_and_leave_the_o
         assert torch.equal(v, before[k]), k
 
 
-def test_the_same_seed_draws_the_same_conv_weights_with_and_without_bn():
-    cfg = bn_hessian.Config()
-    plain = bn_hessian.build("conv", False, cfg, 28, 784, seed=3)
-    bn = bn_hessian.build("conv", True, cfg, 28, 784, seed=3)
-    convs = lambda net: [m.weight for m in net.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
-    for a, b in zip(convs(plain), convs(bn)):
+@pytest.mark.parametrize("model", ["conv", "mlp", "small"])
+def test_the_same_seed_draws_the_same_weights_with_and_without_bn(model):
+    cfg = bh.QUICK
+    plain, bn = bh.build(model, False, cfg, seed=3), bh.build(model, True, cfg, seed=3)
+    weights = lambda net: [m.weight for m in net.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    assert len(weights(plain)) == len(weights(bn))
+    for a, b in zip(weights(plain), weights(bn)):
         assert torch.equal(a, b)
+    other = bh.build(model, False, cfg, seed=4)
+    assert not torch.equal(weights(plain)[0], weights(other)[0])
 
 
-def test_geometric_mean_interval():
-    est = bn_hessian.geometric_mean_ci([2.0, 8.0])
-    assert math.isclose(est.value, 4.0) and est.ci_low < 4.0 < est.ci_high
+def test_page_bn_has_no_affine_parameters():
+    for model in ("conv", "mlp"):
+        bn = bh.build(model, True, bh.Config(), seed=0)
+        norms = [m for m in bn.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+        assert norms and all(m.weight is None and m.bias is None for m in norms)
+
+
+def test_default_models_are_the_declared_ones():
+    cfg = bh.Config()
+    mlp = bh.build("mlp", False, cfg, seed=0)
+    assert [m.out_features for m in mlp if isinstance(m, nn.Linear)] == [256] * 6 + [10]
+    x_train = bh.dataset(cfg.dataset, "conv", cfg.conv_pool)[0]
+    assert tuple(x_train.shape[1:]) == (1, 14, 14) and len(x_train) == 4000
+    assert cfg.hessian_batch == 256 and not cfg.bn_affine
+
+
+# --- B6: the stability rule -------------------------------------------------------------------
+
+def test_stability_excludes_chance_level_divergent_and_short_runs():
+    steps = 20
+    good = [2.3] + [0.9] * 19
+    assert bh.is_stable(good, steps)
+    assert not bh.is_stable([2.3] + [2.23] * 19, steps)  # at chance: the old rule counted it
+    assert not bh.is_stable([2.3] + [1.2] * 19, steps)  # above half the initial loss
+    assert not bh.is_stable([2.3, 30.0], steps)  # stopped: diverged
+    assert not bh.is_stable([2.3] + [0.5] * 9 + [math.nan] + [0.5] * 9, steps)
+
+
+def test_training_stops_once_the_loss_diverges():
+    cfg = bh.QUICK
+    x, y = bh.dataset(cfg.dataset, "small", cfg.conv_pool)[:2]
+    net = bh.build("small", False, cfg, seed=0)
+    losses = bh.train(net, x, y, cfg, 0, 50, lr=1e4, momentum=0.0, diverged=bh.DIVERGED)
+    assert len(losses) < 50
+    assert not math.isfinite(losses[-1]) or losses[-1] > bh.DIVERGED * losses[0]
+
+
+def test_largest_stable_rate_per_seed_and_below_the_grid_when_none_is():
+    rows = [dict(variant="bn", seed=s, lr=lr, stable=st) for s, lr, st in
+            [(0, 0.1, True), (0, 0.2, False), (0, 0.4, True), (1, 0.1, False), (1, 0.2, False), (1, 0.4, False)]]
+    out = bh.largest_stable(pd.DataFrame(rows), "bn", base=0.1)
+    np.testing.assert_allclose(out, [0.4, 0.1 / math.sqrt(2)])
+
+
+def test_learning_rate_grid_is_sqrt2():
+    rates = bh.learning_rates(bh.Config())
+    np.testing.assert_allclose(np.diff(np.log2(rates)), 0.5)
+    assert rates[0] == pytest.approx(0.1) and rates[-1] == pytest.approx(12.8)
+
+
+# --- every claim's statistic on hand-made tables ----------------------------------------------
+
+def fake_tables(seeds=10, overlap=None, lam=None, chosen=None, unchanged=0.99, stable=None, sant=None,
+                power=(1e-5, 0.999), final_loss=0.5) -> dict[str, pd.DataFrame]:
+    """Tables as the units write them, with per-seed values drawn around given means."""
+    rng = np.random.default_rng(0)
+    overlap = overlap or {"no_bn": 0.8, "bn": 0.1, "frozen_bn": 0.8}
+    lam = lam or {"no_bn": 40.0, "bn": 4.0}
+    chosen = chosen or {"no_bn": 0.7, "bn": 0.15}
+    stable = stable or {"no_bn": 0.4, "bn": 3.2}
+    sant = sant or {"no_bn": 1.0, "bn": 0.3}
+    spectrum, summary, pert = [], [], []
+    for model in bh.MODELS:
+        for seed in range(seeds):
+            jitter = 1 + 0.05 * rng.standard_normal()  # shared by the variants of a seed: paired
+            for variant in bh.VARIANTS:
+                for i in range(1, 11):
+                    spectrum.append(dict(model=model, state="trained", variant=variant, seed=seed, index=i,
+                                         eigenvalue=10.0 / i, residual=0.0,
+                                         overlap=min(1.0, overlap[variant] * jitter) if i <= 5 else 0.0))
+                summary.append(dict(model=model, state="trained", variant=variant, seed=seed,
+                                    lambda_max=lam.get(variant, 10.0) * jitter))
+                for kind in ("random", "targeted"):
+                    for k in range(10):
+                        frac = chosen.get(variant, 0.1) * jitter if kind == "targeted" else 0.1
+                        pert.append(dict(model=model, variant=variant, seed=seed, kind=kind, target=k,
+                                         fraction_chosen=min(frac, 1.0), fraction_unchanged=unchanged))
+    lr = [dict(variant=v, seed=s, lr=r, stable=r <= stable[v] * (1 + 0.0 * s))
+          for v in ("no_bn", "bn") for s in range(8) for r in 0.1 * np.sqrt(2) ** np.arange(15)]
+    santurkar = [dict(variant=v, seed=s, step=step, eta_factor=f, loss=1.0 + f * sant[v] * (1 + 0.05 * s),
+                      gradient_change=f * sant[v], beta=sant[v] * (1 + 0.01 * s))
+                 for v in ("no_bn", "bn") for s in range(5) for step in (0, 20) for f in (0.0, 0.5, 4.0)]
+    solvers = pd.DataFrame([dict(method="power", variant="bn", max_relative_difference=power[0],
+                                 mean_vector_overlap=power[1])])
+    training = [dict(model=m, variant=v, seed=s, step=step, loss=loss) for m in bh.MODELS for v in ("no_bn", "bn")
+                for s in range(seeds) for step, loss in ((0, 2.3), (90, 1.0), (-1, final_loss))]
+    return {"training": pd.DataFrame(training), "spectrum": pd.DataFrame(spectrum),
+            "hessian_summary": pd.DataFrame(summary),
+            "perturbation": pd.DataFrame(pert), "lr_stress": pd.DataFrame(lr), "santurkar": pd.DataFrame(santurkar),
+            "solvers": solvers}
+
+
+def verdicts(tables) -> dict[str, str]:
+    table = claims.evaluate(bh.CLAIMS, bh.estimate(tables, bh.Config()))
+    return dict(zip(table.claim, table.verdict))
+
+
+def test_every_claim_holds_where_the_lecture_is_right():
+    tables = fake_tables()
+    est = bh.estimate(tables, bh.Config())
+    assert est["B1a"].value == pytest.approx(0.8, abs=0.03)
+    assert est["B2"].value == pytest.approx(0.1 / 0.8, rel=1e-9)  # the seed's jitter cancels when paired
+    assert est["B3-mlp"].value == pytest.approx(0.1, rel=1e-9)
+    assert est["B5d"].value == pytest.approx(0.7 - 0.15, abs=0.03)
+    assert est["B6"].value == pytest.approx(0.1 * math.sqrt(2) ** 10 / (0.1 * math.sqrt(2) ** 4))
+    assert est["B7c"].value == pytest.approx(0.3, rel=1e-9)
+    assert est["B4a"] == claims.Estimate.exact(1e-5)
+    assert set(verdicts(tables).values()) == {"holds"}
+
+
+def test_every_lecture_claim_fails_where_the_lecture_is_wrong():
+    tables = fake_tables(overlap={"no_bn": 0.2, "bn": 0.2, "frozen_bn": 0.1}, lam={"no_bn": 4.0, "bn": 4.0},
+                         chosen={"no_bn": 0.15, "bn": 0.7}, unchanged=0.5, stable={"no_bn": 1.0, "bn": 1.0},
+                         sant={"no_bn": 0.3, "bn": 1.0}, power=(0.5, 0.2), final_loss=2.0)
+    out = verdicts(tables)
+    assert {c: v for c, v in out.items() if v != "fails"} == {}
+
+
+def test_the_overlap_claims_use_v1_to_v5_only():
+    tables = fake_tables()
+    spec = tables["spectrum"]
+    spec.loc[spec["index"] > 5, "overlap"] = 1.0  # v6..v10 fully inside: must not count
+    assert bh.estimate(tables, bh.Config())["B1b"].value == pytest.approx(0.8, abs=0.03)
+
+
+def test_b2_is_paired_by_seed():
+    """Seeds differ tenfold in overlap but every seed has BN / no BN = 0.2: the paired ratio is exact."""
+    tables = fake_tables()
+    spec = tables["spectrum"]
+    scale = 0.05 + 0.09 * spec.seed
+    spec.loc[spec.variant == "no_bn", "overlap"] = scale[spec.variant == "no_bn"]
+    spec.loc[spec.variant == "bn", "overlap"] = 0.2 * scale[spec.variant == "bn"]
+    est = bh.estimate(tables, bh.Config())["B2"]
+    assert est.value == pytest.approx(0.2) and est.ci_high - est.ci_low < 1e-9
+
+
+def test_seeds_to_decide():
+    # mean 0.6, sd 0.2, threshold 0.5: t(n-1)·0.2/√n < 0.1 first at n = 18
+    values = np.array([0.4, 0.8] * 5)
+    values = 0.6 + (values - values.mean()) * 0.2 / values.std(ddof=1)
+    assert bh.seeds_to_decide(values, 0.5) == 18
+    assert bh.seeds_to_decide(np.array([0.5, 0.4, 0.6]), 0.5) == math.inf
 
 
 def test_santurkar_summary_takes_ranges_over_the_step_sizes():
     rows = [dict(variant="bn", seed=0, step=0, eta_factor=f, loss=l, gradient_change=c, beta=b)
             for f, l, c, b in [(0.0, 1.0, 0.0, math.nan), (0.5, 0.8, 1.0, 4.0), (4.0, 1.5, 3.0, 2.0)]]
-    out = bn_hessian.santurkar_per_seed(pd.DataFrame(rows))
-    assert out.loc[(0, "bn")].tolist() == pytest.approx([0.7, 3.0, 4.0])
+    out = bh.santurkar_per_seed(pd.DataFrame(rows)).iloc[0]
+    assert [out.loss_range, out.gradient_change, out.beta] == pytest.approx([0.7, 3.0, 4.0])
 
 
-def test_quick_run_writes_every_claim(tmp_path):
-    target = analysis.run(bn_hessian, ["--quick", "--out", str(tmp_path)], quiet=True)
-    claims = pd.read_csv(target / "claims.csv")
-    assert [c.id for c in bn_hessian.CLAIMS] == claims.claim.tolist()
-    assert set(claims.verdict) <= {"holds", "fails", "inconclusive"}
-    assert {"B1a", "B3", "B4a", "B5b", "B6", "B7c"} <= set(claims.claim)
+def test_units_are_balanced_and_named():
+    cfg = bh.Config()
+    units = bh.units(cfg)
+    assert sum(u["part"] == "hessian" for u in units) == 2 * cfg.seeds >= 20
+    assert sum(u["part"] == "lr_stress" for u in units) >= 8
+    assert units[0]["part"] == "power"  # the longest units first
+
+
+def test_k_below_the_claims_is_refused():
+    with pytest.raises(ValueError, match="v1..v5"):
+        bh.validate(bh.Config(k=3))
+
+
+# --- a smoke run ------------------------------------------------------------------------------
+
+def test_quick_run_writes_every_table_and_figure(quick_run):
+    target = quick_run("bn-hessian")
+    claims_table = pd.read_csv(target / "claims.csv")
+    assert claims_table.claim.tolist() == [c.id for c in bh.CLAIMS]
+    assert set(claims_table[claims_table.claim.str.startswith("B4")].kind) == {"check"}
     spectrum = pd.read_csv(target / "spectrum.csv")
+    assert set(spectrum.state) == {"init", "trained"} and set(spectrum.model) == set(bh.MODELS)
     assert spectrum.overlap.between(0, 1 + 1e-9).all()
-    assert sorted(p.name for p in target.glob("*.png")) == [
-        "lr_stress.png", "overlap_conv.png", "overlap_mlp.png", "perturbations.png", "santurkar.png", "spectra.png"]
+    solvers = pd.read_csv(target / "solvers.csv")
+    assert set(solvers.method) == {"power", "lanczos"} and (solvers.matvecs > 0).all()
+    seeds = pd.read_csv(target / "claim_seeds.csv")
+    assert set(seeds.claim) == {c.id for c in bh.CLAIMS if c.kind != "check"}
+    assert sorted(p.name for p in target.glob("*.png")) == sorted(
+        f.__name__.removeprefix("figure_") + ".png" for f in bh.FIGURES)
+
+
+def test_trained_fraction_counts_nets_at_most_half_their_initial_loss():
+    rows = [dict(model="conv", variant=v, seed=s, step=step, loss=loss) for v, s, first, last in
+            [("no_bn", 0, 2.3, 1.1), ("no_bn", 1, 2.3, 1.2), ("bn", 0, 2.2, 0.3), ("bn", 1, 2.4, 2.3)]
+            for step, loss in ((0, first), (-1, last))]
+    assert bh.trained_fraction(pd.DataFrame(rows), "conv") == pytest.approx(0.5)

@@ -244,3 +244,48 @@ def test_projecting_a_subspace_off_removes_its_eigenvalues():
     projected = hessian.project_out(lambda v: a @ v, top)
     res = top_eigenpairs(projected, 50, 1, tol=1e-8, dtype=torch.float64)
     np.testing.assert_allclose(float(res.values[0]), np.sort(lam)[-3], rtol=1e-7)
+
+
+# --- the hand-written Lanczos against scipy's eigsh and explicit Hessians ----------------------
+
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_lanczos_and_eigsh_agree_on_a_network_hessian_with_eigh(batch_norm):
+    net = tiny(batch_norm)
+    x, y = batch(n=12)
+    h = explicit_hessian(net, x, y, "train")
+    expected = torch.linalg.eigh(h).eigenvalues.flip(0)[:4]
+    op = model_hessian(net, LOSS, x, y)
+    ours = top_eigenpairs(op.matvec, op.dim, 4, tol=1e-10, max_iter=op.dim)
+    ref = hessian.eigsh_top(op.matvec, op.dim, 4, tol=1e-12)
+    torch.testing.assert_close(ours.values, expected, atol=1e-8, rtol=1e-8)
+    torch.testing.assert_close(ref.values, expected, atol=1e-8, rtol=1e-8)
+    torch.testing.assert_close(ours.vectors.abs(), ref.vectors.abs(), atol=1e-6, rtol=0)
+
+
+def test_lanczos_is_as_accurate_as_eigsh_at_the_same_product_count():
+    """Same operator, same number of products: the eigenvalue error of ours is no larger."""
+    lam = spectrum_clustered_and_negative(400)
+    a, _ = synthetic(lam)
+    truth = np.sort(lam)[::-1][:8]
+    ref = hessian.eigsh_top(lambda v: a @ v, 400, 8, tol=1e-6)
+    ours = top_eigenpairs(lambda v: a @ v, 400, 8, tol=0.0, max_iter=ref.matvecs)
+    assert ours.matvecs == ref.matvecs
+    err_ours = np.abs(ours.values.numpy() - truth).max()
+    err_ref = np.abs(ref.values.numpy() - truth).max()
+    assert err_ours <= max(err_ref, 1e-12)
+
+
+def test_lanczos_basis_grows_past_its_first_allocation():
+    """The Krylov basis starts at 2k + 32 rows and grows: a slow problem needs more."""
+    lam = np.concatenate([[1.0 + 1e-3 * i for i in range(6)], np.linspace(0, 0.99, 294)])
+    a, _ = synthetic(lam)
+    res = top_eigenpairs(lambda v: a @ v, 300, 2, tol=1e-10, max_iter=300)
+    assert res.matvecs > 2 * 2 + 32 and res.converged
+    np.testing.assert_allclose(res.values.numpy(), np.sort(lam)[::-1][:2], rtol=1e-9)
+
+
+def test_float32_basis_is_accurate_to_single_precision():
+    a, _ = synthetic(spectrum_clustered_and_negative())
+    a32 = a.float()
+    res = top_eigenpairs(lambda v: a32 @ v, a.shape[0], 5, tol=1e-4, dtype=torch.float32)
+    np.testing.assert_allclose(res.values.numpy(), np.sort(spectrum_clustered_and_negative())[::-1][:5], rtol=1e-5)

@@ -21,11 +21,13 @@ def mlp(
     batch_norm: bool = False,
     bias: bool = True,
     generator: torch.Generator | None = None,
+    bn_affine: bool = True,
 ) -> nn.Sequential:
     """Linear [-> BatchNorm1d] -> activation blocks, and a final Linear (the logits).
 
     With a ``generator`` the default (Kaiming-uniform) init is redrawn from it, so the
     same seed gives the same network whatever else touched the global RNG.
+    ``bn_affine=False`` gives BatchNorm without its γ, β (Page: "omit β and γ").
     """
     layers: list[nn.Module] = []
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
@@ -33,7 +35,7 @@ def mlp(
         layers.append(nn.Linear(n_in, n_out, bias=bias and (last or not batch_norm)))
         if not last:
             if batch_norm:
-                layers.append(nn.BatchNorm1d(n_out))
+                layers.append(nn.BatchNorm1d(n_out, affine=bn_affine))
             layers.append(ACTIVATIONS[activation]())
     net = nn.Sequential(*layers)
     if generator is not None:
@@ -95,6 +97,7 @@ def conv_net(
     batch_norm: bool = False,
     generator: torch.Generator | None = None,
     logit_scale: float = 0.125,
+    bn_affine: bool = True,
 ) -> nn.Sequential:
     """A small plain conv net in the spirit of Page's 8-layer ResNet-7 baseline, without shortcuts.
 
@@ -103,14 +106,14 @@ def conv_net(
     blocks); a global max-pool, a bias-free linear classifier and Page's fixed logit scale
     (0.125). Inputs are (N, in_channels, image_size, image_size).
     With a ``generator`` the convs get He-uniform weights and the classifier PyTorch's
-    default, drawn from it.
+    default, drawn from it. ``bn_affine=False``: BatchNorm without γ, β (Page's choice).
     """
     layers: list[nn.Module] = []
     size, c_in = image_size, in_channels
     for c_out in channels:
         layers.append(nn.Conv2d(c_in, c_out, 3, padding=1, bias=False))
         if batch_norm:
-            layers.append(nn.BatchNorm2d(c_out))
+            layers.append(nn.BatchNorm2d(c_out, affine=bn_affine))
         layers.append(ACTIVATIONS[activation]())
         if size >= 2:
             layers.append(nn.MaxPool2d(2))
