@@ -266,6 +266,9 @@ class Config:
 QUICK = Config(seeds=2, noise_steps=2000, det_steps=1000, drop_at=300, after_drop=600, chains=4, quad_steps=500, grid_steps=40,
                search_configs=8, search_chunks=2, search_steps=40, printed_steps=300, exact_steps=60, bias_steps=100, burst_after=500, logistic_steps=30, spike_steps=10, logistic_train=100, sparse_features=200,
                sparse_samples=1000, sparse_epochs=1)
+# For a cluster (not run in CI): more seeds and chains, longer runs, a denser random search.
+FULL = Config(seeds=20, noise_steps=1_000_000, chains=64, det_steps=100_000, grid_steps=3000, search_configs=256,
+              search_chunks=16, search_steps=3000)
 
 
 def validate(cfg: Config) -> None:

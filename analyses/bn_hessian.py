@@ -292,6 +292,10 @@ QUICK = Config(dataset="digits", conv_pool=1, channels=(2, 4, 4, 4), mlp_hidden=
                hessian_batch=64, perturb_inputs=64, train_steps=10, lr_grid=4, lr_base=0.4, lr_steps=12,
                santurkar_steps=10, santurkar_every=5, k=5, tol=5e-2, power_tol=5e-2, power_max_iter=15, seeds=2,
                lr_seeds=2, santurkar_seeds=2)
+# The anchor's scale, for a cluster (not run in CI): Page's conv widths 64-512 at full 28×28
+# resolution and 25 Lanczos vectors, 50 seeds everywhere.
+FULL = Config(conv_pool=1, channels=(64, 128, 256, 512), mlp_hidden=(512,) * 6, k=25, tol=1e-4, seeds=50,
+              lr_seeds=50, santurkar_seeds=20, train_steps=300, lr_grid=21)
 
 
 def validate(cfg: Config) -> None:

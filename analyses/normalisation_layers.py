@@ -249,6 +249,8 @@ class Config:
 
 QUICK = Config(seeds=2, epochs=1, sweep_epochs=1, batches=(8, 32), mc_batches=200, mc_channels=256,
                companions=50, ics_steps=60, ics_every=20, dropout_data="digits", deep_layers=20, deep_width=64)
+# The catalogue's full set-up, for a cluster (not run in CI): 30-epoch sweeps, more seeds and batches.
+FULL = Config(seeds=20, sweep_epochs=30, batches=(2, 4, 8, 16, 32, 64, 128), mc_batches=10_000, mnist_train=5000)
 
 
 def validate(cfg: Config) -> None:

@@ -27,6 +27,20 @@ def quick_run(tmp_path_factory) -> Callable[..., Path]:
     return get
 
 
+@pytest.fixture
+def toy(tmp_path, monkeypatch) -> Path:
+    """A results root (returned) and an analyses folder holding only tests/toy/toy.py, a
+    seconds-fast analysis whose units sleep, fail or break a figure on demand."""
+    folder = tmp_path / "analyses"
+    folder.mkdir()
+    shutil.copy(Path(__file__).parent / "toy" / "toy.py", folder / "toy.py")
+    monkeypatch.setenv("DLCLAIMS_ANALYSES", str(folder))
+    monkeypatch.setenv("DLCLAIMS_FULL_RESULTS", str(tmp_path / "results-full"))
+    root = tmp_path / "results"
+    monkeypatch.setenv("DLCLAIMS_RESULTS", str(root))
+    return root
+
+
 @pytest.fixture(scope="session")
 def quick_results(quick_run) -> Path:
     """A results root holding a --quick activation-collapse run (treat as read-only)."""

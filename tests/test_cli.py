@@ -41,21 +41,26 @@ def dlclaims(*args, results_root=None):
         (["frobnicate"], "frobnicate"),
     ],
 )
-def test_bad_input_is_one_line_exit_2_and_results_unchanged(results_copy, args, names):
+def test_bad_input_is_one_line_exit_2_and_results_unchanged(results_copy, monkeypatch, capsys, args, names):
+    monkeypatch.setenv("DLCLAIMS_RESULTS", str(results_copy))
     before = snapshot(results_copy)
-    proc = dlclaims(*args, results_root=results_copy)
-    assert proc.returncode == 2, proc.stderr
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and names in lines[0], proc.stderr
+    assert cli.main(args) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and names in lines[0], lines
     assert snapshot(results_copy) == before
 
 
-def test_unwritable_output_directory(tmp_path, results_copy):
-    (tmp_path / "a-file").write_text("")
-    proc = dlclaims("run", "activation-collapse", "--quick", "--out", str(tmp_path / "a-file" / "sub"),
-                    results_root=results_copy)
+def test_bad_input_from_a_fresh_process_exits_2_with_one_line(results_copy):
+    proc = dlclaims("run", "activation-collapse", "--seeds", "0", results_root=results_copy)
     assert proc.returncode == 2
-    assert "not writable" in proc.stderr and proc.stderr.count("\n") == 1
+    assert proc.stderr.count("\n") == 1 and "positive integer" in proc.stderr
+
+
+def test_unwritable_output_directory(tmp_path, capsys):
+    (tmp_path / "a-file").write_text("")
+    assert cli.main(["run", "activation-collapse", "--quick", "--out", str(tmp_path / "a-file" / "sub")]) == 2
+    err = capsys.readouterr().err
+    assert "not writable" in err and err.count("\n") == 1
 
 
 def test_cuda_without_a_gpu_is_a_usage_error(results_copy):

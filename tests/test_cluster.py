@@ -4,7 +4,6 @@ and the full fidelity writes apart from the baseline. A real LocalCluster, no mo
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import sys
 import threading
@@ -17,26 +16,12 @@ from dlclaims import analysis, cli, cluster
 
 distributed = pytest.importorskip("distributed", reason="the Dask extra (make test installs it)")
 
-TOY = Path(__file__).parent / "toy" / "toy.py"
-
-
 @pytest.fixture(scope="module")
 def scheduler():
     """A two-process LocalCluster shared by this module's tests: its address and its client."""
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                                   silence_logs=50) as local, distributed.Client(local) as client:
         yield local.scheduler_address, client
-
-
-@pytest.fixture
-def toy(tmp_path, monkeypatch):
-    folder = tmp_path / "analyses"
-    folder.mkdir()
-    shutil.copy(TOY, folder / "toy.py")
-    monkeypatch.setenv("DLCLAIMS_ANALYSES", str(folder))
-    monkeypatch.setenv("DLCLAIMS_RESULTS", str(tmp_path / "results"))
-    monkeypatch.setenv("DLCLAIMS_FULL_RESULTS", str(tmp_path / "results-full"))
-    return tmp_path
 
 
 def csv_bytes(directory: Path) -> dict[str, bytes]:
@@ -52,9 +37,9 @@ def test_every_analysis_writes_the_same_tables_on_a_cluster(scheduler, quick_run
 
 def test_a_worker_killed_mid_run_loses_nothing(scheduler, toy, monkeypatch):
     address, client = scheduler
-    started = toy / "started"
+    started = toy.parent / "started"
     monkeypatch.setenv("TOY_STARTED", str(started))
-    reference = toy / "reference"
+    reference = toy.parent / "reference"
     assert cli.main(["run", "toy", "--workers", "1", "--seeds", "8", "--out", str(reference)]) == 0
     monkeypatch.setenv("TOY_STARTED", str(started))
 
@@ -71,25 +56,25 @@ def test_a_worker_killed_mid_run_loses_nothing(scheduler, toy, monkeypatch):
     killer.start()
     assert cli.main(["run", "toy", "--scheduler", address, "--seeds", "8", "--sleep", "0.6"]) == 0
     killer.join()
-    assert csv_bytes(toy / "results" / "toy") == csv_bytes(reference / "toy")
-    assert sorted(p.name for p in (toy / "results").iterdir()) == ["toy"]
+    assert csv_bytes(toy / "toy") == csv_bytes(reference / "toy")
+    assert sorted(p.name for p in toy.iterdir()) == ["toy"]
     client.wait_for_workers(2, timeout=60)  # the nanny restarted it, for the next test
 
 
 def test_a_failing_unit_on_the_cluster_is_named_and_previous_results_stay(scheduler, toy, capsys):
     address, _ = scheduler
     assert cli.main(["run", "toy", "--workers", "1"]) == 0
-    before = csv_bytes(toy / "results" / "toy")
+    before = csv_bytes(toy / "toy")
     assert cli.main(["run", "toy", "--scheduler", address, "--seeds", "5", "--fail-seed", "2"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["dlclaims: error: unit seed=2 failed: ValueError: this unit was told to fail"]
-    assert csv_bytes(toy / "results" / "toy") == before
+    assert csv_bytes(toy / "toy") == before
 
 
 def test_the_local_scheduler_starts_its_own_cluster(toy):
     assert cli.main(["run", "toy", "--scheduler", "local", "--workers", "2"]) == 0
-    assert cli.main(["run", "toy", "--workers", "1", "--out", str(toy / "one")]) == 0
-    assert csv_bytes(toy / "results" / "toy") == csv_bytes(toy / "one" / "toy")
+    assert cli.main(["run", "toy", "--workers", "1", "--out", str(toy.parent / "one")]) == 0
+    assert csv_bytes(toy / "toy") == csv_bytes(toy.parent / "one" / "toy")
 
 
 def test_without_the_extra_the_scheduler_option_is_one_line_and_exit_2(toy, monkeypatch, capsys):
@@ -97,10 +82,11 @@ def test_without_the_extra_the_scheduler_option_is_one_line_and_exit_2(toy, monk
     assert cli.main(["run", "toy", "--scheduler", "local"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "pip install -e '.[dask]'" in err[0]
-    assert not (toy / "results" / "toy").exists()
+    assert not (toy / "toy").exists()
 
 
-def test_an_unreachable_scheduler_is_one_line_and_exit_2(toy, capsys):
+def test_an_unreachable_scheduler_is_one_line_and_exit_2(toy, capsys, monkeypatch):
+    monkeypatch.setenv("DLCLAIMS_SCHEDULER_TIMEOUT", "1")
     assert cli.main(["run", "toy", "--scheduler", "tcp://127.0.0.1:9"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "cannot reach the Dask scheduler" in err[0]
@@ -112,10 +98,10 @@ def test_full_fidelity_dry_run_prints_units_and_cost_and_a_tiny_full_run_writes_
     assert cli.main(["run", "toy", "--fidelity", "full", "--dry-run", "--workers", "2"]) == 0
     out = capsys.readouterr().out
     assert "fidelity full, 40 units, 2 worker(s)" in out and "estimated cost:" in out and "lower bound" in out
-    baseline = csv_bytes(toy / "results" / "toy")
+    baseline = csv_bytes(toy / "toy")
     assert cli.main(["run", "toy", "--fidelity", "full", "--seeds", "2", "--workers", "1"]) == 0
-    assert (toy / "results-full" / "toy" / "values.csv").exists()
-    assert csv_bytes(toy / "results" / "toy") == baseline
+    assert (toy.parent / "results-full" / "toy" / "values.csv").exists()
+    assert csv_bytes(toy / "toy") == baseline
 
 
 def test_every_analysis_declares_a_full_fidelity():

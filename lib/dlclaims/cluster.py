@@ -10,6 +10,7 @@ process pool; a worker lost mid-run has its units re-run elsewhere by the schedu
 from __future__ import annotations
 
 import contextlib
+import os
 import statistics
 from pathlib import Path
 from types import ModuleType
@@ -34,7 +35,7 @@ def dask_executor(scheduler: str, workers: int) -> Iterator:
             yield client.get_executor(pure=False)
     else:
         try:
-            client = Client(scheduler, timeout=10)
+            client = Client(scheduler, timeout=float(os.environ.get("DLCLAIMS_SCHEDULER_TIMEOUT", 10)))
         except (OSError, TimeoutError, ValueError) as err:
             raise analysis.UsageError(f"cannot reach the Dask scheduler at '{scheduler}' ({err})") from None
         with client:
