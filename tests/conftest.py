@@ -14,13 +14,15 @@ from dlclaims import analysis
 @pytest.fixture(scope="session")
 def quick_run(tmp_path_factory) -> Callable[..., Path]:
     """``quick_run(name, workers=1)``: the results directory of a --quick run of ``name``,
-    made once per session (treat as read-only)."""
+    made once per session (treat as read-only). Only the one-worker run draws figures: the
+    others exist to compare tables, and figures are most of a quick run's time."""
     made: dict[tuple[str, int], Path] = {}
 
     def get(name: str, workers: int = 1) -> Path:
         if (name, workers) not in made:
             root = tmp_path_factory.mktemp(f"quick-{name}-w{workers}")
-            analysis.run(analysis.load(name), ["--quick", "--workers", str(workers), "--out", str(root)], quiet=True)
+            analysis.run(analysis.load(name), ["--quick", "--workers", str(workers), "--out", str(root)], quiet=True,
+                         figures=workers == 1)
             made[name, workers] = root / name
         return made[name, workers]
 

@@ -23,7 +23,7 @@ def dlclaims(*args, started: Path | None = None):
     env = {**os.environ, "CI": "1"}
     if started is not None:
         started.unlink(missing_ok=True)
-        env["TOY_STARTED"] = str(started)
+        args = (*args, "--marker", str(started))
     proc = subprocess.Popen([sys.executable, "-m", "dlclaims", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env)
     deadline = time.monotonic() + 90
@@ -134,7 +134,7 @@ def test_sigint_leaves_the_previous_results(toy):
 
 
 def test_strip_run_options():
-    argv = ["--seeds", "3", "--out", "x", "--workers=2", "--scheduler", "local", "--dry-run", "--quick"]
+    argv = ["--seeds", "3", "--out", "x", "--workers=2", "--scheduler", "local", "--dry-run", "--quick", "--no-figures"]
     assert runner._strip_run_options(argv) == ["--seeds", "3", "--quick"]
 
 

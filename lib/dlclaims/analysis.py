@@ -237,6 +237,8 @@ def parser_for(module: ModuleType) -> Parser:
                         help="run units on a Dask cluster: a scheduler address (tcp://host:8786), or 'local' "
                              "for a LocalCluster of --workers processes (default: $DLCLAIMS_SCHEDULER, else "
                              "the local process pool); needs pip install -e '.[dask]'")
+    parser.add_argument("--no-figures", action="store_true",
+                        help="write the tables and claims only (figures can be drawn later: dlclaims report --redraw)")
     parser.add_argument("--dry-run", action="store_true",
                         help="print the units and an estimate of their cost, compute nothing")
     parser.add_argument("--out", type=Path, default=None, metavar="DIR",
@@ -282,11 +284,11 @@ def configure(module: ModuleType, args: argparse.Namespace):
     return cfg
 
 
-def run(module: ModuleType, argv: Sequence[str], quiet: bool = False) -> Path:
+def run(module: ModuleType, argv: Sequence[str], quiet: bool = False, figures: bool = True) -> Path:
     """Run an analysis as ``dlclaims run`` does (see :func:`dlclaims.runner.run`)."""
     from dlclaims import runner
 
-    return runner.run(module, argv, quiet=quiet)
+    return runner.run(module, argv, quiet=quiet, figures=figures)
 
 
 def main(module: ModuleType, argv: Sequence[str] | None = None) -> int:

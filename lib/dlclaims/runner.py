@@ -167,7 +167,7 @@ def concatenate(parts: Sequence[Tables]) -> Tables:
 
 # --- the run ---------------------------------------------------------------------------------
 
-def run(module: ModuleType, argv: Sequence[str], quiet: bool = False) -> Path:
+def run(module: ModuleType, argv: Sequence[str], quiet: bool = False, figures: bool = True) -> Path:
     """Parse ``argv``, run the units, judge the claims, write ``<out>/<name>/`` atomically.
 
     Raises :class:`analysis.UsageError` for bad input before anything is computed or written,
@@ -232,7 +232,8 @@ def run(module: ModuleType, argv: Sequence[str], quiet: bool = False) -> Path:
     failed: list[str] = []
     with results.atomic_directory(target) as scratch:
         results.write_results(scratch, tables, verdicts, meta)
-        failed = draw_figures(module, results.read_tables(scratch), scratch)
+        if figures and not args.no_figures:
+            failed = draw_figures(module, results.read_tables(scratch), scratch)
     if not quiet:
         show = verdicts[["claim", "kind", "value", "ci_low", "ci_high", "verdict"]]
         print(f"\n{name}: {module.TITLE}  ({compute_seconds:.1f} s, {len(units)} units on {workers} "
@@ -265,7 +266,8 @@ def draw_figures(module: ModuleType, tables: Tables, directory: Path) -> list[st
 
 
 # Options that decide where and how units run, not what they compute.
-_RUN_OPTIONS = {"--out": True, "--workers": True, "--scheduler": True, "--device": False, "--dry-run": False}
+_RUN_OPTIONS = {"--out": True, "--workers": True, "--scheduler": True, "--device": False, "--dry-run": False,
+                "--no-figures": False}
 
 
 def _strip_run_options(argv: list[str]) -> list[str]:
@@ -276,7 +278,7 @@ def _strip_run_options(argv: list[str]) -> list[str]:
             skip = False
             continue
         flag = a.split("=", 1)[0]
-        if flag in ("--out", "--workers", "--scheduler", "--dry-run"):
+        if flag in _RUN_OPTIONS and flag != "--device":
             skip = _RUN_OPTIONS[flag] and "=" not in a
             continue
         kept.append(a)

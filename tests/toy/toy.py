@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ class Config:
     sleep: float = option(0.001, "seconds each unit sleeps")
     fail_seed: int = option(10**6, "the seed whose unit raises")
     broken_figure: int = option(2, "1 breaks a figure, 2 keeps it", parse=int)
+    marker: str = option("", "a file each unit touches when it starts (tells a test that units run)", parse=str)
 
 
 QUICK = Config(seeds=3)
@@ -38,8 +38,8 @@ def units(cfg: Config) -> list[dict]:
 def run_unit(cfg: Config, unit: dict) -> dict[str, pd.DataFrame]:
     if unit["seed"] == cfg.fail_seed:
         raise ValueError("this unit was told to fail")
-    if os.environ.get("TOY_STARTED"):  # tells a test that units are running
-        open(os.environ["TOY_STARTED"], "a").close()
+    if cfg.marker:
+        open(cfg.marker, "a").close()
     time.sleep(cfg.sleep)
     g = torch.Generator().manual_seed(unit["seed"])
     unseeded = torch.rand(1).item()  # from the runner's per-unit seed
