@@ -35,8 +35,8 @@ report: $(STAMP)  ## regenerate results/README.md (and its figures) from the tab
 check: $(STAMP)  ## regenerate every table and compare with the committed baseline
 	$(BIN)/dlclaims check
 
-test: $(STAMP)  ## the default test suite (no slow tests, no benchmarks)
-	$(BIN)/python -m pytest -q
+test: $(STAMP)  ## the default test suite (no slow tests, no benchmarks), on two processes
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 test-slow: $(STAMP)  ## the slow tests only
 	$(BIN)/python -m pytest -q -m slow

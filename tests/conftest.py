@@ -14,17 +14,20 @@ from dlclaims import analysis
 @pytest.fixture(scope="session")
 def quick_run(tmp_path_factory) -> Callable[..., Path]:
     """``quick_run(name, workers=1)``: the results directory of a --quick run of ``name``,
-    made once per session (treat as read-only). Only the one-worker run draws figures: the
-    others exist to compare tables, and figures are most of a quick run's time."""
-    made: dict[tuple[str, int], Path] = {}
+    made once per test run, shared by pytest-xdist's processes through a file lock (treat as
+    read-only). Only the one-worker run draws figures: the others exist to compare tables, and
+    figures are most of a quick run's time."""
+    from filelock import FileLock
+
+    shared = tmp_path_factory.getbasetemp().parent  # the same folder for every xdist process
 
     def get(name: str, workers: int = 1) -> Path:
-        if (name, workers) not in made:
-            root = tmp_path_factory.mktemp(f"quick-{name}-w{workers}")
-            analysis.run(analysis.load(name), ["--quick", "--workers", str(workers), "--out", str(root)], quiet=True,
-                         figures=workers == 1)
-            made[name, workers] = root / name
-        return made[name, workers]
+        root = shared / f"quick-{name}-w{workers}"
+        with FileLock(str(root) + ".lock"):
+            if not (root / name / "claims.csv").exists():
+                analysis.run(analysis.load(name), ["--quick", "--workers", str(workers), "--out", str(root)],
+                             quiet=True, figures=workers == 1)
+        return root / name
 
     return get
 
@@ -41,6 +44,15 @@ def toy(tmp_path, monkeypatch) -> Path:
     root = tmp_path / "results"
     monkeypatch.setenv("DLCLAIMS_RESULTS", str(root))
     return root
+
+
+@pytest.fixture(scope="module")
+def scheduler():
+    """A two-process Dask LocalCluster shared by a module's tests: its address and its client."""
+    distributed = pytest.importorskip("distributed", reason="the Dask extra (make test installs it)")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
+                                  silence_logs=50) as local, distributed.Client(local) as client:
+        yield local.scheduler_address, client
 
 
 @pytest.fixture(scope="session")

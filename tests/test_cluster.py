@@ -16,24 +16,8 @@ from dlclaims import analysis, cli, cluster
 
 distributed = pytest.importorskip("distributed", reason="the Dask extra (make test installs it)")
 
-@pytest.fixture(scope="module")
-def scheduler():
-    """A two-process LocalCluster shared by this module's tests: its address and its client."""
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
-                                  silence_logs=50) as local, distributed.Client(local) as client:
-        yield local.scheduler_address, client
-
-
 def csv_bytes(directory: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(directory.glob("*.csv"))}
-
-
-@pytest.mark.parametrize("name", analysis.names())
-def test_every_analysis_writes_the_same_tables_on_a_cluster(scheduler, quick_run, tmp_path, name):
-    address, _ = scheduler
-    analysis.run(analysis.load(name), ["--quick", "--scheduler", address, "--out", str(tmp_path), "--no-figures"],
-                 quiet=True)
-    assert csv_bytes(tmp_path / name) == csv_bytes(quick_run(name, workers=1))
 
 
 def test_a_worker_killed_mid_run_loses_nothing(scheduler, toy):

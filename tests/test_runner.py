@@ -107,7 +107,7 @@ def test_sigkill_at_any_moment_leaves_a_complete_directory_and_the_next_run_clea
     assert cli.main(["run", "toy", "--workers", "1"]) == 0
     first = csv_bytes(toy / "toy")
     # from import to the last rename: before the units, while they run, while writing
-    for delay in (None, 0.0, 1.3, 1.8):
+    for delay in (None, 0.0, 1.6):
         started = None if delay is None else toy.parent / "started"
         proc = dlclaims("run", "toy", "--workers", "2", "--seeds", "6", "--sleep", "0.5", "--out", str(toy),
                         started=started)
