@@ -69,3 +69,17 @@ def test_damaged_results_are_one_line_exit_2_and_the_report_stays(results_copy, 
     assert (results_copy / "README.md").read_bytes() == before
     assert cli.main(["check", "--results", str(results_copy)]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_an_inconclusive_row_says_how_many_seeds_would_decide_it(results_copy):
+    d = results_copy / "activation-collapse"
+    claims = pd.read_csv(d / "claims.csv")
+    verdicts = ["inconclusive", "inconclusive"] + ["holds"] * (len(claims) - 2)
+    _edit_claims(results_copy, verdict=verdicts)
+    first, second, third = claims.claim[:3]
+    pd.DataFrame(dict(claim=[first, second, third], seeds=[10, 10, 10],
+                      seeds_to_decide=[166.0, float("inf"), 12.0])).to_csv(d / "claim_seeds.csv", index=False)
+    text = report.build(results_copy)
+    assert f"- **{first}** (10 seeds): about 166 seeds would decide it at the measured spread" in text
+    assert f"- **{second}** (10 seeds): its mean sits on the threshold" in text
+    assert f"- **{third}**" not in text  # it holds: nothing to decide

@@ -112,3 +112,16 @@ def test_per_seed_and_band_pivot_a_tidy_table():
         stats.per_seed(table, "x", layer=1)
     x, mean, low, high = stats.band(table, "layer", "x", v="a")
     assert x.tolist() == [1, 2] and mean.tolist() == [2.0, 3.0] and (low < mean).all() and (mean < high).all()
+
+
+@pytest.mark.parametrize("mean, sd, threshold", [(0.6, 0.2, 0.5), (0.3, 0.05, 0.5), (1.2, 1.0, 0.0)])
+def test_seeds_to_decide_is_where_the_t_interval_first_clears_the_threshold(mean, sd, threshold):
+    # the reference: mean_ci on samples with exactly the measured mean and spread, at n and n - 1
+    def interval(n):
+        z = np.linspace(-1, 1, n)
+        return stats.mean_ci(mean + (z - z.mean()) * sd / z.std(ddof=1))
+
+    n = int(stats.seeds_to_decide(mean + np.array([-1.0, 1.0, 0.0]) * sd, threshold))
+    assert not interval(n).ci_low <= threshold <= interval(n).ci_high
+    assert interval(n - 1).ci_low <= threshold <= interval(n - 1).ci_high
+    assert stats.seeds_to_decide([0.4, 0.6, 0.5], 0.5) == float("inf")

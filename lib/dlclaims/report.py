@@ -86,6 +86,24 @@ def amendment_lines(meta: dict, claim: str) -> list[str]:
             for a in meta.get("amendments", []) if a["claim"] == claim]
 
 
+SEEDS_FILE = "claim_seeds.csv"  # optional, per claim: seeds_to_decide at the measured spread
+
+
+def undecided_lines(d: Path, claims: pd.DataFrame) -> list[str]:
+    """For each inconclusive row whose analysis wrote ``claim_seeds.csv``: the seed count at
+    which the measured spread would decide it."""
+    path = d / SEEDS_FILE
+    undecided = claims[claims.verdict == "inconclusive"].claim
+    if not path.exists() or undecided.empty:
+        return []
+    need = results.read_csv(path).set_index("claim")
+    lines = [f"- **{c}** ({need.seeds[c]:.0f} seeds): " + (
+             f"about {need.seeds_to_decide[c]:.0f} seeds would decide it at the measured spread"
+             if math.isfinite(need.seeds_to_decide[c]) else "its mean sits on the threshold; more seeds would not decide it")
+             for c in undecided if c in need.index]
+    return ["**Inconclusive rows:**", ""] + lines + [""] if lines else []
+
+
 def family_section(d: Path) -> str:
     meta = results.read_meta(d)
     claims = _claims(d)
@@ -101,6 +119,7 @@ def family_section(d: Path) -> str:
              for r in claims.itertuples()]
     lines += [tabulate(table, headers=["claim", "kind", "statement", "statistic", "value [95% CI]", "rule", "verdict"],
                        tablefmt="github"), ""]
+    lines += undecided_lines(d, claims)
     amended = [line for c in claims.claim for line in amendment_lines(meta, c)]
     if amended:
         lines += ["**Amendments** (rules changed after results existed):", ""] + amended + [""]

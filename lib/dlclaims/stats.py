@@ -126,6 +126,24 @@ def paired_ratio(a, b, level: float = LEVEL) -> Estimate:
     return geometric_mean_ci(a / b, level)
 
 
+def seeds_to_decide(values, threshold: float, level: float = LEVEL, most: int = 10_000) -> float:
+    """The smallest seed count at which the t interval of the mean, with the measured mean
+    and spread, would lie wholly on one side of ``threshold`` (inf if the mean sits on it or
+    more than ``most`` seeds are needed): what an inconclusive row would take to decide."""
+    x = np.asarray(values, dtype=float)
+    if len(x) < 2 or not np.all(np.isfinite(x)):
+        return math.nan
+    gap, sd = abs(float(x.mean()) - threshold), float(x.std(ddof=1))
+    if sd == 0:
+        return float(len(x))
+    if gap == 0:
+        return math.inf
+    for n in range(2, most + 1):
+        if sps.t.ppf(0.5 + level / 2, n - 1) * sd / math.sqrt(n) < gap:
+            return float(n)
+    return math.inf
+
+
 def bootstrap_ci(
     samples,
     statistic: Callable[[np.ndarray], float] = np.mean,
