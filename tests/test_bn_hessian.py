@@ -106,7 +106,7 @@ def test_learning_rate_grid_is_sqrt2():
 # --- every claim's statistic on hand-made tables ----------------------------------------------
 
 def fake_tables(seeds=10, overlap=None, lam=None, chosen=None, unchanged=0.99, stable=None, sant=None,
-                power=(1e-5, 0.999), final_loss=0.5) -> dict[str, pd.DataFrame]:
+                power=(1e-5, 0.999), untrained=0) -> dict[str, pd.DataFrame]:
     """Tables as the units write them, with per-seed values drawn around given means."""
     rng = np.random.default_rng(0)
     overlap = overlap or {"no_bn": 0.8, "bn": 0.1, "frozen_bn": 0.8}
@@ -137,8 +137,10 @@ def fake_tables(seeds=10, overlap=None, lam=None, chosen=None, unchanged=0.99, s
                  for v in ("no_bn", "bn") for s in range(5) for step in (0, 20) for f in (0.0, 0.5, 4.0)]
     solvers = pd.DataFrame([dict(method="power", variant="bn", max_relative_difference=power[0],
                                  mean_vector_overlap=power[1])])
+    # the last ``untrained`` seeds' no-BN nets stay at chance
+    final = lambda v, s: 2.3 if v == "no_bn" and s >= seeds - untrained else 0.5
     training = [dict(model=m, variant=v, seed=s, step=step, loss=loss) for m in bh.MODELS for v in ("no_bn", "bn")
-                for s in range(seeds) for step, loss in ((0, 2.3), (90, 1.0), (-1, final_loss))]
+                for s in range(seeds) for step, loss in ((0, 2.3), (90, 1.0), (-1, final(v, s)))]
     return {"training": pd.DataFrame(training), "spectrum": pd.DataFrame(spectrum),
             "hessian_summary": pd.DataFrame(summary),
             "perturbation": pd.DataFrame(pert), "lr_stress": pd.DataFrame(lr), "santurkar": pd.DataFrame(santurkar),
@@ -166,7 +168,7 @@ def test_every_claim_holds_where_the_lecture_is_right():
 def test_every_lecture_claim_fails_where_the_lecture_is_wrong():
     tables = fake_tables(overlap={"no_bn": 0.2, "bn": 0.2, "frozen_bn": 0.1}, lam={"no_bn": 4.0, "bn": 4.0},
                          chosen={"no_bn": 0.15, "bn": 0.7}, unchanged=0.5, stable={"no_bn": 1.0, "bn": 1.0},
-                         sant={"no_bn": 0.3, "bn": 1.0}, power=(0.5, 0.2), final_loss=2.0)
+                         sant={"no_bn": 0.3, "bn": 1.0}, power=(0.5, 0.2), untrained=3)
     out = verdicts(tables)
     assert {c: v for c, v in out.items() if v != "fails"} == {}
 
@@ -189,14 +191,6 @@ def test_b2_is_paired_by_seed():
     assert est.value == pytest.approx(0.2) and est.ci_high - est.ci_low < 1e-9
 
 
-def test_seeds_to_decide():
-    # mean 0.6, sd 0.2, threshold 0.5: t(n-1)·0.2/√n < 0.1 first at n = 18
-    values = np.array([0.4, 0.8] * 5)
-    values = 0.6 + (values - values.mean()) * 0.2 / values.std(ddof=1)
-    assert bh.seeds_to_decide(values, 0.5) == 18
-    assert bh.seeds_to_decide(np.array([0.5, 0.4, 0.6]), 0.5) == math.inf
-
-
 def test_santurkar_summary_takes_ranges_over_the_step_sizes():
     rows = [dict(variant="bn", seed=0, step=0, eta_factor=f, loss=l, gradient_change=c, beta=b)
             for f, l, c, b in [(0.0, 1.0, 0.0, math.nan), (0.5, 0.8, 1.0, 4.0), (4.0, 1.5, 3.0, 2.0)]]
@@ -209,7 +203,9 @@ def test_units_are_balanced_and_named():
     units = bh.units(cfg)
     assert sum(u["part"] == "hessian" for u in units) == 2 * cfg.seeds >= 20
     assert sum(u["part"] == "lr_stress" for u in units) >= 8
-    assert units[0]["part"] == "power"  # the longest units first
+    # the longest units first: seed 0's Hessian units (with the init spectra and projections), then power
+    assert [u["part"] for u in units[:5]] == ["hessian"] * 2 + ["power"] * 3 and units[0]["seed"] == 0
+    assert len({tuple(sorted(u.items())) for u in units}) == len(units)
 
 
 def test_k_below_the_claims_is_refused():
@@ -235,8 +231,22 @@ def test_quick_run_writes_every_table_and_figure(quick_run):
         f.__name__.removeprefix("figure_") + ".png" for f in bh.FIGURES)
 
 
-def test_trained_fraction_counts_nets_at_most_half_their_initial_loss():
+def test_a_seed_enters_only_if_both_its_nets_reach_half_their_initial_loss():
     rows = [dict(model="conv", variant=v, seed=s, step=step, loss=loss) for v, s, first, last in
-            [("no_bn", 0, 2.3, 1.1), ("no_bn", 1, 2.3, 1.2), ("bn", 0, 2.2, 0.3), ("bn", 1, 2.4, 2.3)]
+            [("no_bn", 0, 2.3, 1.1), ("no_bn", 1, 2.3, 1.2), ("no_bn", 2, 2.3, 0.2),
+             ("bn", 0, 2.2, 0.3), ("bn", 1, 2.4, 0.3), ("bn", 2, 2.4, 1.3)]
             for step, loss in ((0, first), (-1, last))]
-    assert bh.trained_fraction(pd.DataFrame(rows), "conv") == pytest.approx(0.5)
+    assert bh.trained_seeds(pd.DataFrame(rows), "conv") == [0]
+    assert bh.trained_fraction(pd.DataFrame(rows), "conv") == pytest.approx(1 / 3)
+
+
+def test_a_dead_net_is_left_out_of_the_claims_and_counted_by_b0():
+    """The case that made B3 7.1 [0.002, 2.6e4]: one no-BN net dead at chance with λmax ≈ 0."""
+    tables = fake_tables(untrained=1)
+    summary = tables["hessian_summary"]
+    dead = (summary.model == "conv") & (summary.seed == 9) & (summary.variant == "no_bn")
+    summary.loc[dead, "lambda_max"] = 3e-15
+    est = bh.estimate(tables, bh.Config())
+    assert est["B3"].value == pytest.approx(0.1, rel=1e-9) and est["B0"].value == pytest.approx(0.9)
+    assert bh.combine(tables, bh.Config())["claim_seeds"].set_index("claim").seeds["B3"] == 9
+    assert verdicts(tables)["B0"] == "holds" and verdicts(fake_tables(untrained=3))["B0"] == "fails"
