@@ -50,8 +50,13 @@ def toy(tmp_path, monkeypatch) -> Path:
 def scheduler():
     """A two-process Dask LocalCluster shared by a module's tests: its address and its client."""
     distributed = pytest.importorskip("distributed", reason="the Dask extra (make test installs it)")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
-                                  silence_logs=50) as local, distributed.Client(local) as client:
+    import dask
+
+    from dlclaims.cluster import TRIM_SETTING
+
+    with dask.config.set({TRIM_SETTING: None}), distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
+            silence_logs=50) as local, distributed.Client(local) as client:
         yield local.scheduler_address, client
 
 
