@@ -104,5 +104,6 @@ def check(name: str, root: Path | None = None) -> list[str]:
     problems = ledger(name, root)
     with tempfile.TemporaryDirectory(prefix="dlclaims-check-") as scratch:
         with contextlib.redirect_stdout(io.StringIO()):
-            regenerated = analysis.run(module, [*argv, "--out", scratch], quiet=True)
+            # tables only: check compares tables, and figures are most of a short run
+            regenerated = analysis.run(module, [*argv, "--no-figures", "--out", scratch], quiet=True)
         return problems + compare_directories(committed, regenerated, module)
