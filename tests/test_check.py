@@ -70,3 +70,16 @@ def test_empty_text_cells_are_not_drift(tmp_path):
     again = pd.read_csv(tmp_path / "t.csv")
     assert check.compare_tables("t", again, pd.read_csv(tmp_path / "t.csv")) == []
     assert len(check.compare_tables("t", again, again.assign(k=["a", "b", "c"]))) == 1
+
+
+def test_equal_infinities_are_not_drift_but_a_changed_one_is():
+    """A diverged run's final loss is inf in both baselines (bn-hessian's lr_stress): inf − inf
+    is NaN, which the tolerance test alone reported as 85 differences."""
+    inf = float("inf")
+    old = pd.DataFrame(dict(run=[0, 1, 2, 3], loss=[inf, -inf, 1.0, float("nan")]))
+    assert check.compare_tables("t", old, old.copy()) == []
+    for i, value in [(0, 2.0), (1, inf), (2, inf), (3, inf)]:
+        new = old.copy()
+        new.loc[i, "loss"] = value
+        problems = check.compare_tables("t", old, new)
+        assert len(problems) == 1 and f"row {i} " in problems[0]

@@ -51,8 +51,11 @@ def compare_tables(name: str, old: pd.DataFrame, new: pd.DataFrame, module: Modu
         if numeric:
             tol = tolerance(module, name, column)
             x, y = a.to_numpy(float), b.to_numpy(float)
-            both_nan = np.isnan(x) & np.isnan(y)
-            bad = ~both_nan & ~(np.abs(y - x) <= tol.atol + tol.rtol * np.abs(x))
+            # non-finite values must match exactly: inf − inf is NaN, and rtol·|inf| admits anything
+            same = (x == y) | (np.isnan(x) & np.isnan(y))
+            with np.errstate(invalid="ignore"):
+                close = np.isfinite(x) & np.isfinite(y) & (np.abs(y - x) <= tol.atol + tol.rtol * np.abs(x))
+            bad = ~same & ~close
         else:
             # an empty cell reads back as missing, and missing != missing: compare as text
             bad = (a.fillna("").astype(str) != b.fillna("").astype(str)).to_numpy()
