@@ -164,7 +164,7 @@ DIVERGED = 10.0  # a loss above 10× the initial loss ends an lr-stress run: div
 
 
 def _page_claims(model: str, suffix: str) -> list[Claim]:
-    net = "conv net" if model == "conv" else "6×256 MLP"
+    net = MODEL_LABELS[model]
     return [
         Claim(f"B1a{suffix}", "lecture",
               "Without BN the top Hessian eigenvectors lie mostly in the span of the class-mean-logit gradients",
@@ -182,7 +182,7 @@ def _page_claims(model: str, suffix: str) -> list[Claim]:
 
 
 def _perturbation_claims(model: str, suffix: str) -> list[Claim]:
-    net = "conv net" if model == "conv" else "6×256 MLP"
+    net = MODEL_LABELS[model]
     first = ", no BN, trained"
     return [
         Claim(f"B5a{suffix}", "lecture", "A random 1% perturbation barely changes the outputs",
@@ -200,13 +200,15 @@ def _perturbation_claims(model: str, suffix: str) -> list[Claim]:
     ]
 
 
+def _premise_claim(model: str, suffix: str) -> Claim:
+    return Claim(f"B0{suffix}", "check", "The trained state is a trained state (the premise of B1-B5)",
+                 "fraction of seeds whose no-BN and BN nets both trained (last-10-step mean loss ≤ ½ the initial "
+                 f"loss); B1-B5 are judged on those seeds ({MODEL_LABELS[model]})", at_least(0.8))
+
+
 CLAIMS = [
-    Claim("B0", "check", "The trained state is a trained state (the premise of B1-B5)",
-          "fraction of seeds whose no-BN and BN nets both trained (last-10-step mean loss ≤ ½ the initial loss); "
-          "B1-B5 are judged on those seeds (conv net)", at_least(0.8)),
-    Claim("B0-mlp", "check", "The trained state is a trained state (the premise of B1-B5)",
-          "fraction of seeds whose no-BN and BN nets both trained (last-10-step mean loss ≤ ½ the initial loss); "
-          "B1-B5 are judged on those seeds (6×256 MLP)", at_least(0.8)),
+    _premise_claim("conv", ""),
+    _premise_claim("mlp", "-mlp"),
     *_page_claims("conv", ""),
     *_page_claims("mlp", "-mlp"),
     Claim("B4a", "check", "Power iteration and Lanczos agree on the top eigenvalues",
