@@ -14,17 +14,16 @@ extrapolations, at Page's depth (50).
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import torch
 
-from dlclaims import analysis, inits, plots, stats
-from dlclaims.analysis import option
-from dlclaims.check import Tol
-from dlclaims.claims import Amendment, Claim, Estimate, at_least, at_most, between
+from dlclaims.methods import inits
+from dlclaims.suite import cli, plots, stats
+from dlclaims.suite.contract import Tol, option
+from dlclaims.suite.claims import Amendment, Claim, Estimate, at_least, at_most, between
 
 TITLE = "Activation collapse at depth with He init"
 LECTURE = """\
@@ -531,7 +530,7 @@ def layer_ratios(table: pd.DataFrame, column: str, backward: bool = False) -> pd
     return pd.concat(parts, ignore_index=True)
 
 
-def figure_channel_densities(tables):
+def figure_channel_densities(tables, cfg):
     """The lecture's picture: per-channel densities at Page's depths, three networks."""
     import matplotlib.pyplot as plt
 
@@ -556,7 +555,7 @@ def figure_channel_densities(tables):
     return fig
 
 
-def figure_collapse_vs_depth(tables):
+def figure_collapse_vs_depth(tables, cfg):
     """Collapse vs depth: between-channel share, majority-class fraction, second moment."""
     import matplotlib.pyplot as plt
 
@@ -590,7 +589,7 @@ def figure_collapse_vs_depth(tables):
     return fig
 
 
-def figure_variance_vs_depth(tables):
+def figure_variance_vs_depth(tables, cfg):
     """Glorot's figures 6-7: activation and gradient variance per layer, log scale."""
     import matplotlib.pyplot as plt
 
@@ -607,7 +606,7 @@ def figure_variance_vs_depth(tables):
     return fig
 
 
-def figure_layer_ratios(tables):
+def figure_layer_ratios(tables, cfg):
     """Per-layer ratios for each init × activation, forward and backward, with the lecture's
     factors (1, ½, ⅓), and the change over Glorot & Bengio's 5 layers per seed (A6b, A6c)."""
     import matplotlib.pyplot as plt
@@ -651,4 +650,4 @@ FIGURES = [figure_channel_densities, figure_collapse_vs_depth, figure_variance_v
 
 
 if __name__ == "__main__":
-    raise SystemExit(analysis.main(sys.modules[__name__]))
+    raise SystemExit(cli.main_for(__file__))

@@ -3,13 +3,12 @@
 AdaGrad's decaying rate, RMSProp's short memory, Adam's bias correction, defaults and
 invariances, momentum's accumulation, weight decay vs L2, and the lectures' printed update
 rules, each measured: exact rows in float64 against closed forms and torch.optim,
-stochastic rows over seeds, learning-rate grids on a replicate axis (lib/dlclaims/adaptive.py).
+stochastic rows over seeds, learning-rate grids on a replicate axis (lib/dlclaims/methods/replicas.py).
 """
 
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -17,10 +16,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from dlclaims import adaptive, analysis, data, optim, plots, stats
-from dlclaims.analysis import option
-from dlclaims.check import Tol
-from dlclaims.claims import Claim, Estimate, at_least, at_most, between
+from dlclaims.methods import data, optim, replicas
+from dlclaims.suite import cli, plots, stats
+from dlclaims.suite.contract import Tol, option
+from dlclaims.suite.claims import Claim, Estimate, at_least, at_most, between
 
 TITLE = "Adaptive optimisers: AdaGrad, RMSProp, Adam, momentum and weight decay"
 LECTURE = """\
@@ -757,10 +756,10 @@ def grid_unit(cfg: Config, seed: int, optimiser: str) -> dict[str, pd.DataFrame]
     split = digits_float()
     g = torch.Generator().manual_seed(80_000 + seed)
     sizes = (split.n_features, cfg.grid_hidden, split.n_classes)
-    params = adaptive.init_mlp(len(LR_GRID), sizes, g)
-    reps = adaptive.Replicates(torch.tensor(LR_GRID))
-    final, _ = adaptive.train(optimiser, params, reps, split.x_train, split.y_train, cfg.grid_steps, cfg.grid_batch, g)
-    acc = adaptive.accuracy(final, split.x_test, split.y_test)
+    params = replicas.init_mlp(len(LR_GRID), sizes, g)
+    reps = replicas.Replicates(torch.tensor(LR_GRID))
+    final, _ = replicas.train(optimiser, params, reps, split.x_train, split.y_train, cfg.grid_steps, cfg.grid_batch, g)
+    acc = replicas.accuracy(final, split.x_test, split.y_test)
     return {"grid": pd.DataFrame(dict(seed=seed, optimiser=optimiser, lr=LR_GRID, test_acc=acc.numpy()))}
 
 
@@ -773,9 +772,9 @@ def spike_unit(cfg: Config, seed: int) -> dict[str, pd.DataFrame]:
     for rho2 in BETA2S:
         for corrected in (True, False):
             g = torch.Generator().manual_seed(80_000 + seed)
-            params = adaptive.init_mlp(len(LR_GRID), sizes, g)
-            _, curve = adaptive.train("adam" if corrected else "adam_uncorrected", params,
-                                      adaptive.Replicates(torch.tensor(LR_GRID)), split.x_train, split.y_train,
+            params = replicas.init_mlp(len(LR_GRID), sizes, g)
+            _, curve = replicas.train("adam" if corrected else "adam_uncorrected", params,
+                                      replicas.Replicates(torch.tensor(LR_GRID)), split.x_train, split.y_train,
                                       cfg.spike_steps, cfg.grid_batch, g, full_loss_steps=cfg.spike_steps,
                                       loss_rows=400, rho2=rho2)
             ratio = (curve[1:].max(0).values / curve[0]).nan_to_num(nan=math.inf).clamp(max=100.0)
@@ -805,13 +804,13 @@ def search_unit(cfg: Config, chunk: int) -> dict[str, pd.DataFrame]:
     configs = search_configs(cfg.search_configs).iloc[bounds[chunk]:bounds[chunk + 1]].reset_index(drop=True)
     split = digits_float()
     g = torch.Generator().manual_seed(91_000 + chunk)
-    reps = adaptive.Replicates(torch.tensor(configs.lr.to_numpy()), momentum=torch.tensor(configs.momentum.to_numpy()),
+    reps = replicas.Replicates(torch.tensor(configs.lr.to_numpy()), momentum=torch.tensor(configs.momentum.to_numpy()),
                                width=torch.tensor(configs.width.to_numpy()), batch=torch.tensor(configs.batch.to_numpy()))
     sizes = (split.n_features, max(SEARCH_WIDTHS), split.n_classes)
-    params = adaptive.init_mlp(reps.n, sizes, g, gain=torch.tensor(configs.gain.to_numpy()), shared=False)
-    final, _ = adaptive.train("momentum", params, reps, split.x_train, split.y_train, cfg.search_steps,
+    params = replicas.init_mlp(reps.n, sizes, g, gain=torch.tensor(configs.gain.to_numpy()), shared=False)
+    final, _ = replicas.train("momentum", params, reps, split.x_train, split.y_train, cfg.search_steps,
                               max(SEARCH_BATCHES), g)
-    acc = adaptive.accuracy(final, split.x_test, split.y_test, adaptive.hidden_mask(reps, sizes[1]))
+    acc = replicas.accuracy(final, split.x_test, split.y_test, replicas.hidden_mask(reps, sizes[1]))
     return {"search": configs.assign(test_acc=acc.numpy())}
 
 
@@ -1133,7 +1132,7 @@ def estimate(tables: dict[str, pd.DataFrame], cfg: Config) -> dict[str, Estimate
 
 # --- the figures -----------------------------------------------------------------------------------
 
-def figure_effective_lr(tables):
+def figure_effective_lr(tables, cfg):
     """AdaGrad's rate decays under noise, stays put on a deterministic problem; RMSProp's does not decay."""
     import matplotlib.pyplot as plt
 
@@ -1160,7 +1159,7 @@ def figure_effective_lr(tables):
     return fig
 
 
-def figure_bias_correction(tables):
+def figure_bias_correction(tables, cfg):
     """Adam's uncorrected/corrected step on a constant gradient, with the formula."""
     import matplotlib.pyplot as plt
 
@@ -1182,7 +1181,7 @@ def figure_bias_correction(tables):
     return fig
 
 
-def figure_tuning_windows(tables):
+def figure_tuning_windows(tables, cfg):
     """Test accuracy vs learning rate per optimiser: the tuning windows."""
     import matplotlib.pyplot as plt
 
@@ -1199,7 +1198,7 @@ def figure_tuning_windows(tables):
     return fig
 
 
-def figure_weight_decay(tables):
+def figure_weight_decay(tables, cfg):
     """AdamW vs Adam + L2: weight norm and training loss along the run."""
     import matplotlib.pyplot as plt
 
@@ -1223,7 +1222,7 @@ def figure_weight_decay(tables):
     return fig
 
 
-def figure_recovery(tables):
+def figure_recovery(tables, cfg):
     """Update size around a ×100 drop of the gradient scale: RMSProp recovers, AdaGrad does not."""
     import matplotlib.pyplot as plt
 
@@ -1249,4 +1248,4 @@ FIGURES = [figure_effective_lr, figure_bias_correction, figure_tuning_windows, f
 
 
 if __name__ == "__main__":
-    raise SystemExit(analysis.main(sys.modules[__name__]))
+    raise SystemExit(cli.main_for(__file__))

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import math
-import sys
 import time
 from collections import defaultdict
 from contextlib import contextmanager
@@ -30,10 +29,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from dlclaims import analysis, data, hessian, nets, plots, stats
-from dlclaims.analysis import option
-from dlclaims.check import Tol
-from dlclaims.claims import Amendment, Claim, Estimate, at_least, at_most
+from dlclaims.methods import data, hessian, nets
+from dlclaims.suite import cli, config, plots, stats
+from dlclaims.suite.contract import Tol, option
+from dlclaims.suite.claims import Amendment, Claim, Estimate, at_least, at_most
 
 TITLE = "Batch norm and the Hessian: leading eigenvectors, perturbations, learning rates, smoothness"
 LECTURE = """\
@@ -329,9 +328,9 @@ def validate(cfg: Config) -> None:
     if cfg.k < OVERLAP_TOP:
         raise ValueError(f"--k {cfg.k} is too small: the claims use the overlap of v1..v{OVERLAP_TOP}")
     for name in ("lr_seeds", "santurkar_seeds"):
-        if getattr(cfg, name) < analysis.MIN_SEEDS:
+        if getattr(cfg, name) < config.MIN_SEEDS:
             raise ValueError(f"--{name.replace('_', '-')} {getattr(cfg, name)} is too few for a confidence "
-                             f"interval; expected at least {analysis.MIN_SEEDS}")
+                             f"interval; expected at least {config.MIN_SEEDS}")
 
 
 # --- where the time goes (not in any table: tables must not depend on the machine) ----------
@@ -794,16 +793,6 @@ def estimate(tables: dict[str, pd.DataFrame], cfg: Config) -> dict[str, Estimate
 # --- tables derived from all units ------------------------------------------------------------
 
 def combine(tables: dict[str, pd.DataFrame], cfg: Config) -> dict[str, pd.DataFrame]:
-    rules = {c.id: c.rule for c in CLAIMS}
-    rows = []
-    for claim, s in samples(tables, cfg).items():
-        rule = rules[claim]
-        threshold = rule.lo if math.isfinite(rule.lo) else rule.hi
-        values = s.per_seed()
-        scale_threshold = math.log(threshold) if s.how == "ratio" else threshold
-        rows.append(dict(claim=claim, seeds=len(values), summary=s.how, per_seed_mean=float(values.mean()),
-                         per_seed_sd=float(values.std(ddof=1)),
-                         seeds_to_decide=stats.seeds_to_decide(values, scale_threshold)))
     pert = judged(tables)["perturbation"]
     per_seed = pert.groupby(["model", "variant", "kind", "seed"], sort=False)[
         ["fraction_chosen", "fraction_unchanged"]].mean().reset_index()
@@ -816,7 +805,7 @@ def combine(tables: dict[str, pd.DataFrame], cfg: Config) -> dict[str, pd.DataFr
         summary.append(row)
     columns = ["model", "variant", "kind"] + [f"{c}{end}" for c in ("fraction_chosen", "fraction_unchanged")
                                               for end in ("", "_ci_low", "_ci_high")]
-    return {"claim_seeds": pd.DataFrame(rows), "perturbation_summary": pd.DataFrame(summary, columns=columns)}
+    return {"perturbation_summary": pd.DataFrame(summary, columns=columns)}
 
 
 # --- the figures -----------------------------------------------------------------------------
@@ -824,7 +813,7 @@ def combine(tables: dict[str, pd.DataFrame], cfg: Config) -> dict[str, pd.DataFr
 COLORS = dict(zip(VARIANTS, plots.PALETTE))
 
 
-def figure_overlap(tables):
+def figure_overlap(tables, cfg):
     """Page's figure, 10 seeds: overlap of each top eigenvector with the class-mean-gradient
     span, mean and 95% band per eigenvector, per model and variant (seed 0 at init dashed)."""
     import matplotlib.pyplot as plt
@@ -856,7 +845,7 @@ def figure_overlap(tables):
     return fig
 
 
-def figure_overlap_paired(tables):
+def figure_overlap_paired(tables, cfg):
     """B2 per seed: the mean overlap of v1..v5 without and with BN, one line per seed, on a
     log scale so the per-seed ratio is the slope."""
     import matplotlib.pyplot as plt
@@ -881,7 +870,7 @@ def figure_overlap_paired(tables):
     return fig
 
 
-def figure_spectra(tables):
+def figure_spectra(tables, cfg):
     """The top eigenvalues per model, variant and state (trained: mean and 95% band)."""
     import matplotlib.pyplot as plt
 
@@ -904,7 +893,7 @@ def figure_spectra(tables):
     return fig
 
 
-def figure_perturbations(tables):
+def figure_perturbations(tables, cfg):
     """Random vs targeted 1% perturbations side by side: fraction predicted as the chosen class."""
     import matplotlib.pyplot as plt
 
@@ -929,7 +918,7 @@ def figure_perturbations(tables):
     return fig
 
 
-def figure_lr_stress(tables):
+def figure_lr_stress(tables, cfg):
     """Final loss against the learning rate, with the stability threshold."""
     import matplotlib.pyplot as plt
 
@@ -949,7 +938,7 @@ def figure_lr_stress(tables):
     return fig
 
 
-def figure_santurkar(tables):
+def figure_santurkar(tables, cfg):
     """Santurkar's three panels: ranges over η ∈ [½, 4]·lr during training."""
     import matplotlib.pyplot as plt
 
@@ -980,4 +969,4 @@ FIGURES = [figure_overlap, figure_overlap_paired, figure_spectra, figure_perturb
 
 
 if __name__ == "__main__":
-    raise SystemExit(analysis.main(sys.modules[__name__]))
+    raise SystemExit(cli.main_for(__file__))

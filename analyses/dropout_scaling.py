@@ -15,7 +15,6 @@ on a 500-digit training subset. --quick uses sklearn's 8x8 digits and smaller ne
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -25,11 +24,11 @@ import torch
 import torch.nn.functional as F
 from scipy import stats as sps
 
-from dlclaims import analysis, data, plots, stats
-from dlclaims import dropout as dr
-from dlclaims.analysis import option
-from dlclaims.check import Tol
-from dlclaims.claims import Amendment, Claim, Estimate, at_least, at_most, between
+from dlclaims.methods import data
+from dlclaims.suite import cli, config, plots, stats
+from dlclaims.methods import dropout as dr
+from dlclaims.suite.contract import Tol, option
+from dlclaims.suite.claims import Amendment, Claim, Estimate, at_least, at_most, between
 
 TITLE = "Dropout at test time: weight scaling, inverted dropout, the sub-network ensemble"
 LECTURE = """\
@@ -254,7 +253,7 @@ ORDER_STREAM, MASK_STREAM, MC_STREAM = 10_000, 20_000, 30_000  # generator seeds
 
 
 def mc_passes_flag(text: str) -> int:
-    value = analysis.positive_int(text)
+    value = config.positive_int(text)
     if value < 4:
         import argparse
 
@@ -266,8 +265,8 @@ def mc_passes_flag(text: str) -> int:
 class Config:
     dataset: str = "mnist"
     hidden: int = option(128, "units per hidden layer")
-    keep_input: float = option(0.8, "keep probability of the input", parse=analysis.probability)
-    keep_hidden: float = option(0.5, "keep probability of the hidden units", parse=analysis.probability)
+    keep_input: float = option(0.8, "keep probability of the input", parse=config.probability)
+    keep_hidden: float = option(0.5, "keep probability of the hidden units", parse=config.probability)
     seeds: int = 6
     epochs: int = option(40, "epochs on the full training split")
     batch_size: int = 100
@@ -609,7 +608,7 @@ def hline_band(ax, values: np.ndarray, label: str, color) -> None:
     ax.axhspan(est.ci_low, est.ci_high, color=color, alpha=0.15, linewidth=0)
 
 
-def figure_mc_vs_k(tables):
+def figure_mc_vs_k(tables, cfg):
     """D3: the Monte-Carlo ensemble vs k, against weight scaling and its δ band; k* per seed."""
     import matplotlib.pyplot as plt
 
@@ -635,7 +634,7 @@ def figure_mc_vs_k(tables):
     return fig
 
 
-def figure_bias_vs_masks(tables):
+def figure_bias_vs_masks(tables, cfg):
     """D1: relative bias and mean z² against the number of masks M, per layer."""
     import matplotlib.pyplot as plt
 
@@ -661,7 +660,7 @@ def figure_bias_vs_masks(tables):
     return fig
 
 
-def figure_expected_vs_full(tables):
+def figure_expected_vs_full(tables, cfg):
     """D1: per layer, MC expected weighted input vs p × full (seed 0)."""
     import matplotlib.pyplot as plt
 
@@ -685,7 +684,7 @@ def figure_expected_vs_full(tables):
     return fig
 
 
-def figure_scaling(tables):
+def figure_scaling(tables, cfg):
     """D2: with and without test-time scaling, and the inverted form."""
     import matplotlib.pyplot as plt
 
@@ -708,7 +707,7 @@ def figure_scaling(tables):
     return fig
 
 
-def figure_train_test_curves(tables):
+def figure_train_test_curves(tables, cfg):
     """D4: train and test accuracy and NLL during training, with and without dropout."""
     import matplotlib.pyplot as plt
 
@@ -736,4 +735,4 @@ FIGURES = [figure_mc_vs_k, figure_bias_vs_masks, figure_expected_vs_full, figure
 
 
 if __name__ == "__main__":
-    raise SystemExit(analysis.main(sys.modules[__name__]))
+    raise SystemExit(cli.main_for(__file__))

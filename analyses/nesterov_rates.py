@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import math
-import sys
 from dataclasses import dataclass
 from typing import Callable
 
@@ -26,10 +25,10 @@ import pandas as pd
 import torch
 from scipy import optimize
 
-from dlclaims import analysis, optim, plots, stats
-from dlclaims.analysis import option
-from dlclaims.check import Tol
-from dlclaims.claims import Amendment, Claim, Estimate, at_least, at_most, between
+from dlclaims.methods import optim
+from dlclaims.suite import cli, plots, stats
+from dlclaims.suite.contract import Tol, option
+from dlclaims.suite.claims import Amendment, Claim, Estimate, at_least, at_most, between
 
 TITLE = "Gradient descent vs Nesterov vs heavy ball: rates, worst cases, a counterexample"
 LECTURE = """\
@@ -891,7 +890,7 @@ def estimate(tables: dict[str, pd.DataFrame], cfg: Config) -> dict[str, Estimate
 INSTANCE_STYLE = {"nesterov_worst": ":", "worst_1d_quadratic": "--", "worst_1d_huber": "-"}
 
 
-def figure_gap_vs_horizon(tables):
+def figure_gap_vs_horizon(tables, cfg):
     """Worst-case gaps against their bounds, and the scaled gaps settling to constants."""
     import matplotlib.pyplot as plt
 
@@ -932,7 +931,7 @@ def figure_gap_vs_horizon(tables):
     return fig
 
 
-def figure_iterations_vs_kappa(tables):
+def figure_iterations_vs_kappa(tables, cfg):
     """Iterations to ε against κ, per problem, every method, both starts (quadratics)."""
     import matplotlib.pyplot as plt
 
@@ -956,7 +955,7 @@ def figure_iterations_vs_kappa(tables):
     return fig
 
 
-def figure_lessard_cycle(tables):
+def figure_lessard_cycle(tables, cfg):
     """Heavy ball's limit cycle on Lessard et al.'s function; NAG and GD from the same start."""
     import matplotlib.pyplot as plt
 
@@ -982,7 +981,7 @@ def figure_lessard_cycle(tables):
     return fig
 
 
-def figure_zigzag(tables):
+def figure_zigzag(tables, cfg):
     """GD, heavy ball and NAG on an ill-conditioned 2-D quadratic."""
     import matplotlib.pyplot as plt
 
@@ -1003,7 +1002,7 @@ def figure_zigzag(tables):
     return fig
 
 
-def figure_step_sizes(tables):
+def figure_step_sizes(tables, cfg):
     """GD's f(x_k)/f(x_0) on a grid of ηL around 2 (seed 0)."""
     import matplotlib.pyplot as plt
 
@@ -1028,4 +1027,4 @@ FIGURES = [figure_gap_vs_horizon, figure_iterations_vs_kappa, figure_lessard_cyc
 
 
 if __name__ == "__main__":
-    raise SystemExit(analysis.main(sys.modules[__name__]))
+    raise SystemExit(cli.main_for(__file__))

@@ -12,7 +12,6 @@ sweep (G10), Santurkar's internal covariate shift (G12) and dropout with BN (G13
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -21,11 +20,11 @@ import pandas as pd
 import torch
 from torch import nn
 
-from dlclaims import analysis, data, plots, stats
-from dlclaims.analysis import option
-from dlclaims.check import Tol
-from dlclaims.claims import Claim, Estimate, at_least, at_most, between
-from dlclaims.normalisation import MLP, accuracy, sgd_epochs, train_mode_accuracy
+from dlclaims.methods import data
+from dlclaims.suite import cli, plots, stats
+from dlclaims.suite.contract import Tol, option
+from dlclaims.suite.claims import Claim, Estimate, at_least, at_most, between
+from dlclaims.methods.numpy_mlp import MLP, accuracy, sgd_epochs, train_mode_accuracy
 
 TITLE = "Normalisation layers: batch norm at train and test time, LayerNorm and GroupNorm"
 LECTURE = """\
@@ -829,7 +828,7 @@ def estimate(tables: dict[str, pd.DataFrame], cfg: Config) -> dict[str, Estimate
 
 # --- figures ---------------------------------------------------------------------------------
 
-def figure_batch_size(tables):
+def figure_batch_size(tables, cfg):
     """BN vs GN / LN / none: test accuracy against batch size (G7)."""
     import matplotlib.pyplot as plt
 
@@ -850,7 +849,7 @@ def figure_batch_size(tables):
     return fig
 
 
-def figure_batch_dependence(tables):
+def figure_batch_dependence(tables, cfg):
     """One sample's output against its batch companions: BN vs LN / GN / IN (G6)."""
     import matplotlib.pyplot as plt
 
@@ -879,7 +878,7 @@ def figure_batch_dependence(tables):
     return fig
 
 
-def figure_gradient_by_layer(tables):
+def figure_gradient_by_layer(tables, cfg):
     """Weight-gradient norm by layer at init, with and without BN (G11, Yang et al. 2019)."""
     import matplotlib.pyplot as plt
 
@@ -901,7 +900,7 @@ def figure_gradient_by_layer(tables):
     return fig
 
 
-def figure_covariate_shift(tables):
+def figure_covariate_shift(tables, cfg):
     """Santurkar's internal covariate shift with and without BN (G12)."""
     import matplotlib.pyplot as plt
 
@@ -923,7 +922,7 @@ def figure_covariate_shift(tables):
     return fig
 
 
-def figure_init_scale(tables):
+def figure_init_scale(tables, cfg):
     """Test accuracy against the init scale, with and without BN (G10)."""
     import matplotlib.pyplot as plt
 
@@ -946,4 +945,4 @@ FIGURES = [figure_batch_size, figure_batch_dependence, figure_gradient_by_layer,
 
 
 if __name__ == "__main__":
-    raise SystemExit(analysis.main(sys.modules[__name__]))
+    raise SystemExit(cli.main_for(__file__))

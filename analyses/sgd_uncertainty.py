@@ -16,17 +16,16 @@ from __future__ import annotations
 
 import functools
 import math
-import sys
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import torch
 
-from dlclaims import analysis, chains, plots, stats, theory
-from dlclaims.analysis import option
-from dlclaims.check import Tol
-from dlclaims.claims import Amendment, Claim, Estimate, at_least, at_most, between, signature
+from dlclaims.methods import chains, sgd_theory
+from dlclaims.suite import cli, plots, stats
+from dlclaims.suite.contract import Tol, option
+from dlclaims.suite.claims import Amendment, Claim, Estimate, at_least, at_most, between, signature
 
 TITLE = "SGD's uncertainty region: plateau ∝ step, schedules, mini-batches and rates"
 LECTURE = """\
@@ -536,7 +535,7 @@ def batch_unit(cfg: Config, b: int) -> dict[str, pd.DataFrame]:
 def theory_unit(cfg: Config, name: str) -> dict[str, pd.DataFrame]:
     """Exact stationary plateaus (least squares) or the exact noise part along h_max/√(k+1)."""
     p, info = problem(name), describe(name)
-    th = theory.StationaryTheory(p.A, p.y)
+    th = sgd_theory.StationaryTheory(p.A, p.y)
     if name == "ls_flat":
         grid = np.union1d(log_grid(cfg, cfg.steps), decade_grid(cfg.steps))
         sched = chains.Schedule(np.array([info["h_max"]]), np.array([1.0]), np.array([0.5]))
@@ -706,7 +705,7 @@ def _positive_k(frame: pd.DataFrame, column: str | None = None) -> pd.DataFrame:
     return frame[keep].sort_values("k")
 
 
-def figure_gap_vs_k(tables):
+def figure_gap_vs_k(tables, cfg):
     """Gap vs k for each constant h, with the running average and the lecture's bound."""
     import matplotlib.pyplot as plt
 
@@ -735,7 +734,7 @@ def figure_gap_vs_k(tables):
     return fig
 
 
-def figure_plateau_vs_h(tables):
+def figure_plateau_vs_h(tables, cfg):
     """Plateau vs h (measured, exact, first order), and plateau / h: the curvature C1e reports."""
     import matplotlib.pyplot as plt
 
@@ -770,7 +769,7 @@ def figure_plateau_vs_h(tables):
     return fig
 
 
-def figure_schedules(tables):
+def figure_schedules(tables, cfg):
     """Decaying against constant steps and GD on every problem."""
     import matplotlib.pyplot as plt
 
@@ -798,7 +797,7 @@ def figure_schedules(tables):
     return fig
 
 
-def figure_plateau_vs_b(tables):
+def figure_plateau_vs_b(tables, cfg):
     """Mini-batches: gradient variance and plateau vs b."""
     import matplotlib.pyplot as plt
 
@@ -821,7 +820,7 @@ def figure_plateau_vs_b(tables):
     return fig
 
 
-def figure_averaging(tables):
+def figure_averaging(tables, cfg):
     """Last iterate / averaged iterate against k: constant steps (grows, C2c) and decaying (C2b)."""
     import matplotlib.pyplot as plt
 
@@ -856,7 +855,7 @@ def figure_averaging(tables):
     return fig
 
 
-def figure_rates(tables):
+def figure_rates(tables, cfg):
     """C6: gaps over the theorems' bounds at every k, and the noise part's decay."""
     import matplotlib.pyplot as plt
 
@@ -899,4 +898,4 @@ FIGURES = [figure_gap_vs_k, figure_plateau_vs_h, figure_schedules, figure_platea
 
 
 if __name__ == "__main__":
-    raise SystemExit(analysis.main(sys.modules[__name__]))
+    raise SystemExit(cli.main_for(__file__))

@@ -8,7 +8,7 @@ from typing import Callable
 
 import pytest
 
-from dlclaims import analysis
+from dlclaims.suite import contract, runner
 
 
 @pytest.fixture(scope="session")
@@ -25,7 +25,7 @@ def quick_run(tmp_path_factory) -> Callable[..., Path]:
         root = shared / f"quick-{name}-w{workers}"
         with FileLock(str(root) + ".lock"):
             if not (root / name / "claims.csv").exists():
-                analysis.run(analysis.load(name), ["--quick", "--workers", str(workers), "--out", str(root)],
+                runner.run(contract.load(name), ["--quick", "--workers", str(workers), "--out", str(root)],
                              quiet=True, figures=workers == 1)
         return root / name
 
@@ -52,7 +52,7 @@ def scheduler():
     distributed = pytest.importorskip("distributed", reason="the Dask extra (make test installs it)")
     import dask
 
-    from dlclaims.cluster import TRIM_SETTING
+    from dlclaims.suite.executors import TRIM_SETTING
 
     with dask.config.set({TRIM_SETTING: None}), distributed.LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 import torch
 
-from dlclaims import analysis
-from dlclaims.claims import FAILS, HOLDS
+from dlclaims.suite import contract
+from dlclaims.suite.claims import FAILS, HOLDS
 
-ac = analysis.load("activation-collapse")
+ac = contract.load("activation-collapse")
 CLAIMS = {c.id: c for c in ac.CLAIMS}
 
 

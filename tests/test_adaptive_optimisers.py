@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 import torch
 
-from dlclaims import adaptive, analysis, optim
-from dlclaims.claims import Estimate
+from dlclaims.methods import optim, replicas
+from dlclaims.suite import contract
+from dlclaims.suite.claims import Estimate
 from dlclaims.threads import one_thread
 
 
@@ -21,7 +22,7 @@ def _one_thread():
     with one_thread():
         yield
 
-ao = analysis.load("adaptive-optimisers")
+ao = contract.load("adaptive-optimisers")
 CLAIMS = {c.id: c for c in ao.CLAIMS}
 
 
@@ -373,8 +374,8 @@ def test_replicates_train_as_if_alone(name):
 
     def run(rates):
         gen = torch.Generator().manual_seed(1)
-        params = adaptive.init_mlp(len(rates), (8, 6, 3), gen)
-        return adaptive.train(name, params, adaptive.Replicates(rates), x, y, 20, 16, gen)[0]
+        params = replicas.init_mlp(len(rates), (8, 6, 3), gen)
+        return replicas.train(name, params, replicas.Replicates(rates), x, y, 20, 16, gen)[0]
 
     together = run(lrs)
     for i in range(3):
@@ -386,19 +387,19 @@ def test_replicates_train_as_if_alone(name):
 def test_masked_width_and_batch_equal_a_narrower_net_on_fewer_rows():
     g = torch.Generator().manual_seed(0)
     x, y = torch.randn(32, 5, generator=g), torch.randint(3, (32,), generator=g)
-    params = adaptive.init_mlp(1, (5, 8, 3), torch.Generator().manual_seed(2))
+    params = replicas.init_mlp(1, (5, 8, 3), torch.Generator().manual_seed(2))
     narrow = [params[0][:, :, :4].clone(), params[1][:, :, :4].clone(), params[2][:, :4, :].clone(), params[3].clone()]
-    reps = adaptive.Replicates(torch.tensor([0.1]), momentum=torch.tensor([0.5]), width=torch.tensor([4]),
+    reps = replicas.Replicates(torch.tensor([0.1]), momentum=torch.tensor([0.5]), width=torch.tensor([4]),
                                batch=torch.tensor([4]))
-    wide_out, _ = adaptive.train("momentum", params, reps, x, y, 10, 8, torch.Generator().manual_seed(3))
+    wide_out, _ = replicas.train("momentum", params, reps, x, y, 10, 8, torch.Generator().manual_seed(3))
     # the narrow net sees the first 4 rows of each drawn batch of 8
     gen = torch.Generator().manual_seed(3)
     order = torch.cat([torch.randperm(32, generator=gen) for _ in range(10 * 8 // 32 + 1)])
-    trainer = adaptive.Trainer("momentum", narrow, adaptive.Replicates(torch.tensor([0.1]), momentum=torch.tensor([0.5])))
+    trainer = replicas.Trainer("momentum", narrow, replicas.Replicates(torch.tensor([0.1]), momentum=torch.tensor([0.5])))
     for step in range(10):
         idx = order[step * 8:step * 8 + 4]
         ps = [p.requires_grad_() for p in trainer.params]
-        loss = adaptive.replicate_losses(adaptive.forward(ps, x[idx]), y[idx]).sum()
+        loss = replicas.replicate_losses(replicas.forward(ps, x[idx]), y[idx]).sum()
         with torch.no_grad():
             trainer.step(list(torch.autograd.grad(loss, ps)))
     got = trainer.params

@@ -3,7 +3,7 @@
 Three ways to train the same 23-point learning-rate grid of a 64-64-10 MLP with Adam for 200
 steps on digits, one thread each: (1) one model per rate with torch.optim, one after another,
 which is what each worker process does if runs are the units; (2) vmap of grad over stacked
-per-replicate parameters (torch.func); (3) the replicate axis of lib/dlclaims/adaptive.py (batched
+per-replicate parameters (torch.func); (3) the replicate axis of lib/dlclaims/replicas.py (batched
 matmul, per-replicate rate in the update rule). The analysis uses (3) because it is the fastest
 per core; worker processes then take seeds × optimisers.
 """
@@ -13,7 +13,8 @@ import time
 import pytest
 import torch
 
-from dlclaims import adaptive, data
+from dlclaims.methods import data, replicas
+import references
 from dlclaims.threads import one_thread
 
 SIZES, STEPS, BATCH = (64, 64, 10), 200, 32
@@ -37,9 +38,9 @@ def test_replicate_axis_beats_one_model_per_run_and_vmap(benchmark, digits):
     x, y = digits
     with one_thread():
         torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))])  # pay torch.optim's one-time import outside the timing
-        loop = min(timed(adaptive.train_one_at_a_time, lrs, SIZES, x, y, STEPS, BATCH) for _ in range(2))
-        vmap = min(timed(adaptive.train_vmap, lrs, SIZES, x, y, STEPS, BATCH) for _ in range(2))
-        benchmark.pedantic(adaptive.train_replicated, args=(lrs, SIZES, x, y, STEPS, BATCH), rounds=3, iterations=1)
+        loop = min(timed(references.train_one_at_a_time, lrs, SIZES, x, y, STEPS, BATCH) for _ in range(2))
+        vmap = min(timed(references.train_vmap, lrs, SIZES, x, y, STEPS, BATCH) for _ in range(2))
+        benchmark.pedantic(references.train_replicated, args=(lrs, SIZES, x, y, STEPS, BATCH), rounds=3, iterations=1)
     replicated = benchmark.stats["min"]
     benchmark.extra_info.update(loop_seconds=loop, vmap_seconds=vmap, loop_ratio=loop / replicated,
                                 vmap_ratio=vmap / replicated)

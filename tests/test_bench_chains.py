@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from dlclaims import chains
+from dlclaims.methods import chains
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,10 @@ import pytest
 import torch
 from torch import nn
 
-from dlclaims import analysis, data, hessian, nets
-from dlclaims.hessian import loss_and_gradient, model_hessian, top_eigenpairs
+from dlclaims.methods import data, hessian, nets
+import references
+from dlclaims.suite import contract
+from dlclaims.methods.hessian import loss_and_gradient, model_hessian, top_eigenpairs
 from dlclaims.threads import one_thread
 
 LOSS = nn.CrossEntropyLoss()
@@ -90,10 +92,10 @@ def test_lanczos_is_at_least_as_fast_and_accurate_as_eigsh_on_the_same_operator(
         ours = top_eigenpairs(op.matvec, op.dim, 10, tol=1e-4, seed=0)
         times["ours"].append(time.perf_counter() - start)
         start = time.perf_counter()
-        ref = hessian.eigsh_top(op.matvec, op.dim, 10, tol=1e-4, seed=0)
+        ref = references.eigsh_top(op.matvec, op.dim, 10, tol=1e-4, seed=0)
         times["eigsh"].append(time.perf_counter() - start)
     ratio = min(times["ours"]) / min(times["eigsh"])
-    truth = hessian.eigsh_top(op.matvec, op.dim, 10, tol=0.0, seed=1).values
+    truth = references.eigsh_top(op.matvec, op.dim, 10, tol=0.0, seed=1).values
     same = top_eigenpairs(op.matvec, op.dim, 10, tol=0.0, seed=0, max_iter=ref.matvecs)
     err = {name: float(((r.values - truth).abs() / truth.abs()).max()) for name, r in
            (("ours at tol 1e-4", ours), ("eigsh at tol 1e-4", ref), (f"ours at {ref.matvecs} products", same))}
@@ -111,7 +113,7 @@ def test_bn_hessian_cost_split_and_default_run_estimate():
     units, which also draw the init spectra and projections, apart from the other seeds'),
     timed by phase (training, Lanczos, power, projections, ...) and scaled by the number of
     such units; the estimated wall time on 2 workers must fit the issue's 150 s."""
-    bh = analysis.load("bn-hessian")
+    bh = contract.load("bn-hessian")
     cfg = bh.Config()
 
     def kind(unit: dict) -> tuple:

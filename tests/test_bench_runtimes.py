@@ -37,9 +37,9 @@ def run_cli(name: str, out: str, *options: str) -> float:
 
 @pytest.mark.parametrize("name, fidelity", CASES, ids=[f"{n}-{f}" for n, f in CASES])
 def test_run_time_within_budget(benchmark, tmp_path, name, fidelity):
-    from dlclaims import analysis
+    from dlclaims.suite import contract
 
-    if name not in analysis.names():
+    if name not in contract.names():
         pytest.skip(f"{name} is not in analyses/")
     budget = BUDGETS[name][fidelity == "default"]
     options = ["--quick"] if fidelity == "quick" else []

@@ -3,7 +3,7 @@ a rule changed without an amendment. On the toy analysis: the mechanism, not an 
 
 import pandas as pd
 
-from dlclaims import check, cli
+from dlclaims.suite import cli, regression
 
 
 def baseline(toy):
@@ -13,7 +13,7 @@ def baseline(toy):
 
 def test_check_passes_on_the_baseline_it_made(toy, capsys):
     baseline(toy)
-    assert check.check("toy", toy) == []
+    assert regression.check("toy", toy) == []
     assert cli.main(["check", "toy", "--results", str(toy)]) == 0
     assert "check toy: ok" in capsys.readouterr().out
 
@@ -23,7 +23,7 @@ def test_check_fails_on_a_perturbed_value(toy, capsys):
     table = pd.read_csv(path)
     table.loc[7, "x"] *= 1.01  # 1% drift, a hundred times the default tolerance
     table.to_csv(path, index=False)
-    problems = check.check("toy", toy)
+    problems = regression.check("toy", toy)
     assert len(problems) == 1
     assert "values.csv row 7" in problems[0] and " x: committed" in problems[0]
     assert cli.main(["check", "toy", "--results", str(toy)]) == 1
@@ -36,7 +36,7 @@ def test_check_fails_on_a_changed_verdict_and_a_missing_table(toy):
     table.loc[0, "verdict"] = "fails"
     table.to_csv(claims, index=False)
     (toy / "toy" / "values.csv").unlink()
-    problems = check.check("toy", toy)
+    problems = regression.check("toy", toy)
     assert any("claims.csv row 0" in p and "verdict" in p for p in problems)
     assert any("values.csv: regenerated but not committed" in p for p in problems)
 
@@ -46,7 +46,7 @@ def test_check_fails_on_an_unrecorded_rule_change(toy, capsys):
     table = pd.read_csv(path)
     table.loc[0, "rule"] = "≥ 0.5"  # the ledger says T1 was declared with another rule
     table.to_csv(path, index=False)
-    problems = check.check("toy", toy)
+    problems = regression.check("toy", toy)
     assert problems[0].startswith("rule changed for T1: committed 'mean of the per-seed values | ≥ 0.5', "
                                   "declared 'mean of the per-seed values | ≥ -10'")
     assert cli.main(["check", "toy", "--results", str(toy)]) == 1
@@ -55,21 +55,21 @@ def test_check_fails_on_an_unrecorded_rule_change(toy, capsys):
 
 def test_compare_tables_honours_declared_tolerances():
     class Declares:
-        TOLERANCES = {"t": {"x": check.Tol(rtol=0.1, atol=0)}}
+        TOLERANCES = {"t": {"x": regression.Tol(rtol=0.1, atol=0)}}
 
     old = pd.DataFrame({"k": ["a", "b"], "x": [1.0, 2.0], "y": [1.0, 1.0]})
     new = old.assign(x=[1.05, 2.1])
-    assert check.compare_tables("t", old, new, Declares) == []
-    assert len(check.compare_tables("t", old, new.assign(y=[1.0, 1.001]), Declares)) == 1
-    assert "columns changed" in check.compare_tables("t", old, new.drop(columns="y"))[0]
+    assert regression.compare_tables("t", old, new, Declares) == []
+    assert len(regression.compare_tables("t", old, new.assign(y=[1.0, 1.001]), Declares)) == 1
+    assert "columns changed" in regression.compare_tables("t", old, new.drop(columns="y"))[0]
 
 
 def test_empty_text_cells_are_not_drift(tmp_path):
     table = pd.DataFrame({"k": ["a", "", "c"], "x": [1.0, 2.0, 3.0]})
     table.to_csv(tmp_path / "t.csv", index=False)
     again = pd.read_csv(tmp_path / "t.csv")
-    assert check.compare_tables("t", again, pd.read_csv(tmp_path / "t.csv")) == []
-    assert len(check.compare_tables("t", again, again.assign(k=["a", "b", "c"]))) == 1
+    assert regression.compare_tables("t", again, pd.read_csv(tmp_path / "t.csv")) == []
+    assert len(regression.compare_tables("t", again, again.assign(k=["a", "b", "c"]))) == 1
 
 
 def test_equal_infinities_are_not_drift_but_a_changed_one_is():
@@ -77,9 +77,9 @@ def test_equal_infinities_are_not_drift_but_a_changed_one_is():
     is NaN, which the tolerance test alone reported as 85 differences."""
     inf = float("inf")
     old = pd.DataFrame(dict(run=[0, 1, 2, 3], loss=[inf, -inf, 1.0, float("nan")]))
-    assert check.compare_tables("t", old, old.copy()) == []
+    assert regression.compare_tables("t", old, old.copy()) == []
     for i, value in [(0, 2.0), (1, inf), (2, inf), (3, inf)]:
         new = old.copy()
         new.loc[i, "loss"] = value
-        problems = check.compare_tables("t", old, new)
+        problems = regression.compare_tables("t", old, new)
         assert len(problems) == 1 and f"row {i} " in problems[0]

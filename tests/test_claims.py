@@ -4,7 +4,7 @@ import pytest
 
 import pandas as pd
 
-from dlclaims.claims import Amendment, Claim, Estimate, Rule, at_least, at_most, between, evaluate, rule_changes
+from dlclaims.suite.claims import Amendment, Claim, Estimate, Rule, at_least, at_most, between, evaluate, rule_changes
 
 
 def test_verdict_looks_at_the_whole_interval():

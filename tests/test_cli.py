@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dlclaims import analysis, cli
+from dlclaims.suite import cli, config, contract, runner
 
 
 def snapshot(root: Path) -> dict[str, str]:
@@ -68,8 +68,8 @@ def test_cuda_without_a_gpu_is_a_usage_error(results_copy):
 
     if torch.cuda.is_available():
         pytest.skip("a GPU is present")
-    with pytest.raises(analysis.UsageError, match="no CUDA device"):
-        analysis.run(analysis.load("activation-collapse"), ["--quick", "--device", "cuda", "--out", str(results_copy)])
+    with pytest.raises(contract.UsageError, match="no CUDA device"):
+        runner.run(contract.load("activation-collapse"), ["--quick", "--device", "cuda", "--out", str(results_copy)])
 
 
 @pytest.mark.parametrize("text, ok", [("0.5", True), ("1", True), ("0", False), ("1.5", False), ("-0.1", False),
@@ -78,10 +78,10 @@ def test_probability_type(text, ok):
     import argparse
 
     if ok:
-        assert analysis.probability(text) == float(text)
+        assert config.probability(text) == float(text)
     else:
         with pytest.raises(argparse.ArgumentTypeError, match="probability in \\(0, 1\\]|not a number|not finite"):
-            analysis.probability(text)
+            config.probability(text)
 
 
 def test_help_and_list(capsys):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dlclaims import analysis, cli, cluster
+from dlclaims.suite import cli, contract, executors, runner
 
 distributed = pytest.importorskip("distributed", reason="the Dask extra (make test installs it)")
 
@@ -94,13 +94,13 @@ def test_full_fidelity_dry_run_prints_units_and_cost_and_a_tiny_full_run_writes_
 
 
 def test_every_analysis_declares_a_full_fidelity():
-    missing = [name for name in analysis.names() if not hasattr(analysis.load(name), "FULL")]
+    missing = [name for name in contract.names() if not hasattr(contract.load(name), "FULL")]
     assert missing == []
 
 
 def test_dry_run_without_a_committed_run_says_the_cost_is_unknown(toy):
-    module = analysis.load("toy")
-    text = cluster.dry_run_report(module, "full", [dict(seed=0)], 1)
+    module = contract.load("toy")
+    text = runner.dry_run_report(module, "full", [dict(seed=0)], 1)
     assert "estimated cost: unknown" in text
 
 
@@ -108,9 +108,9 @@ def test_workers_with_dasks_malloc_setting_are_warned_in_one_line(capsys):
     """MALLOC_TRIM_THRESHOLD_=65536 (Dask's nanny default) made a torch unit 2.5x slower."""
     import dask
 
-    with dask.config.set({cluster.TRIM_SETTING: 65536}), distributed.LocalCluster(  # Dask's default, spelt out
+    with dask.config.set({executors.TRIM_SETTING: 65536}), distributed.LocalCluster(  # Dask's default, spelt out
             n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=50) as defaults:
-        with cluster.dask_executor(defaults.scheduler_address, 1) as ex:
+        with executors.dask_executor(defaults.scheduler_address, 1) as ex:
             assert ex.submit(os.environ.get, "MALLOC_TRIM_THRESHOLD_").result() == "65536"
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "MALLOC_TRIM_THRESHOLD_=65536" in err and cluster.TRIM_SETTING in err
+    assert err.count("\n") == 1 and "MALLOC_TRIM_THRESHOLD_=65536" in err and executors.TRIM_SETTING in err

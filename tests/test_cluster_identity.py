@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from dlclaims import analysis
+from dlclaims.suite import contract, runner
 
 pytest.importorskip("distributed", reason="the Dask extra (make test installs it)")
 
@@ -14,9 +14,9 @@ def csv_bytes(directory: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(directory.glob("*.csv"))}
 
 
-@pytest.mark.parametrize("name", analysis.names())
+@pytest.mark.parametrize("name", contract.names())
 def test_every_analysis_writes_the_same_tables_on_a_cluster(scheduler, quick_run, tmp_path, name):
     address, _ = scheduler
-    analysis.run(analysis.load(name), ["--quick", "--scheduler", address, "--out", str(tmp_path), "--no-figures"],
+    runner.run(contract.load(name), ["--quick", "--scheduler", address, "--out", str(tmp_path), "--no-figures"],
                  quiet=True)
     assert csv_bytes(tmp_path / name) == csv_bytes(quick_run(name, workers=1))

@@ -8,11 +8,12 @@ import pandas as pd
 import pytest
 import torch
 
-from dlclaims import analysis, data
-from dlclaims import claims as claims_mod
+from dlclaims.methods import data
+from dlclaims.suite import config, contract, runner
+from dlclaims.suite import claims as claims_mod
 from dlclaims.threads import one_thread
 
-ds = analysis.load("dropout-scaling")
+ds = contract.load("dropout-scaling")
 CLAIM_IDS = ["D1a", "D1c", "D2a", "D2b", "D2c", "D2d", "D3a", "D3b", "D3c", "D3d", "D3e", "D4"]
 TINY = ds.Config(dataset="digits", hidden=16, seeds=2, epochs=2, small_train=100, small_epochs=2,
                  small_batch_size=50, evaluations=2, mc_passes=8)
@@ -53,16 +54,16 @@ def test_units_are_seed_by_run_by_variant_heavy_first():
 @pytest.mark.parametrize("flag, value, message", [("--keep-input", "0", "0"), ("--keep-hidden", "1.5", "1.5"),
                                                   ("--keep-input", "x", "x"), ("--mc-passes", "3", "at least 4")])
 def test_bad_keep_or_passes_is_a_usage_error_before_anything_runs(tmp_path, flag, value, message):
-    with pytest.raises(analysis.UsageError, match=message):
-        analysis.run(ds, ["--quick", flag, value, "--out", str(tmp_path)], quiet=True)
+    with pytest.raises(contract.UsageError, match=message):
+        runner.run(ds, ["--quick", flag, value, "--out", str(tmp_path)], quiet=True)
     assert not any(tmp_path.iterdir())
 
 
 def test_keep_flags_reach_the_config():
-    args = analysis.parser_for(ds).parse_args(["--quick", "--keep-input", "1", "--keep-hidden", "0.25"])
-    cfg = analysis.configure(ds, args)
+    args = config.parser_for(ds).parse_args(["--quick", "--keep-input", "1", "--keep-hidden", "0.25"])
+    cfg = config.configure(ds, args)
     assert (cfg.keep_input, cfg.keep_hidden, cfg.dataset) == (1.0, 0.25, "digits")
-    assert analysis.configure(ds, analysis.parser_for(ds).parse_args([])).dataset == "mnist"
+    assert config.configure(ds, config.parser_for(ds).parse_args([])).dataset == "mnist"
     assert ds.FULL.hidden > ds.Config().hidden and ds.FULL.seeds > ds.Config().seeds
 
 

@@ -3,9 +3,9 @@ recorded as an amendment. Runs in `make test`, so CI refuses an unrecorded rule 
 
 import pytest
 
-from dlclaims import analysis, check
+from dlclaims.suite import contract, regression
 
 
-@pytest.mark.parametrize("name", analysis.names())
+@pytest.mark.parametrize("name", contract.names())
 def test_declared_rules_match_the_committed_ledger_or_are_amended(name):
-    assert check.ledger(name) == []
+    assert regression.ledger(name) == []

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 import torch
 
-from dlclaims import analysis, claims
+from dlclaims.suite import claims, contract
 
-nr = analysis.load("nesterov-rates")
+nr = contract.load("nesterov-rates")
 F64 = torch.float64
 
 

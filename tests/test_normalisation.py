@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from dlclaims.normalisation import MLP, Norm, cross_entropy, norm_backward, norm_forward, sgd_epochs
+from dlclaims.methods.numpy_mlp import MLP, Norm, cross_entropy, norm_backward, norm_forward, sgd_epochs
 
 
 def rand(*shape, seed=0):

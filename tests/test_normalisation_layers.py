@@ -9,10 +9,10 @@ import pytest
 import torch
 from torch import nn
 
-from dlclaims import analysis
-from dlclaims.claims import Estimate
+from dlclaims.suite import contract
+from dlclaims.suite.claims import Estimate
 
-nl = analysis.load("normalisation-layers")
+nl = contract.load("normalisation-layers")
 RULES = {c.id: c.rule for c in nl.CLAIMS}
 
 

@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from dlclaims import optim
+from dlclaims.methods import optim
 
 F64 = torch.float64
 

@@ -6,7 +6,7 @@ import json
 import pandas as pd
 import pytest
 
-from dlclaims import cli, report
+from dlclaims.suite import cli, report
 
 
 def _edit_claims(root, **changes):

@@ -1,6 +1,6 @@
 import pytest
 
-from dlclaims import results
+from dlclaims.suite import results
 
 
 def _fill(directory, text):

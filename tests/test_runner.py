@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dlclaims import analysis, cli, runner
+from dlclaims.suite import cli, contract, runner
 
 TOY = Path(__file__).parent / "toy" / "toy.py"
 
@@ -41,7 +41,7 @@ def complete(directory: Path) -> bool:
     return {"meta.json", "claims.csv", "values.csv"} <= names
 
 
-@pytest.mark.parametrize("name", analysis.names())
+@pytest.mark.parametrize("name", contract.names())
 def test_every_analysis_writes_the_same_tables_on_one_worker_and_on_two(quick_run, name):
     one, two = quick_run(name, workers=1), quick_run(name, workers=2)
     assert csv_bytes(one) == csv_bytes(two)

@@ -7,14 +7,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dlclaims import analysis, claims
+from dlclaims.suite import claims, contract, runner
 
 NAME = "sgd-uncertainty"
 
 
 @pytest.fixture(scope="module")
 def module():
-    return analysis.load(NAME)
+    return contract.load(NAME)
 
 
 # --- hand-made tables ----------------------------------------------------------------------------
@@ -239,15 +239,15 @@ def test_units_are_balanced_and_distinct(module):
 
 
 def test_rule_changes_are_recorded_against_the_committed_ledger(module):
-    committed = pd.read_csv(analysis.results_root() / NAME / "claims.csv")
+    committed = pd.read_csv(contract.results_root() / NAME / "claims.csv")
     assert claims.rule_changes(committed, module.CLAIMS, module.AMENDMENTS) == []
 
 
 def test_bad_arguments_are_refused(module, tmp_path):
-    with pytest.raises(analysis.UsageError):
-        analysis.run(module, ["--chains", "1", "--out", str(tmp_path)], quiet=True)
-    with pytest.raises(analysis.UsageError):
-        analysis.run(module, ["--steps", "100", "--out", str(tmp_path)], quiet=True)
+    with pytest.raises(contract.UsageError):
+        runner.run(module, ["--chains", "1", "--out", str(tmp_path)], quiet=True)
+    with pytest.raises(contract.UsageError):
+        runner.run(module, ["--steps", "100", "--out", str(tmp_path)], quiet=True)
 
 
 # --- the smoke run: shapes, not verdicts --------------------------------------------------------

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from dlclaims import stats
+from dlclaims.suite import stats
 
 
 def test_mean_ci_covers_the_true_mean_about_95_percent():
@@ -93,7 +93,7 @@ def test_paired_contrasts_are_t_intervals_of_the_per_seed_differences_and_log_ra
 
 
 def test_worst_fails_when_one_group_fails_and_holds_only_when_all_hold():
-    from dlclaims.claims import Estimate, at_most
+    from dlclaims.suite.claims import Estimate, at_most
 
     fine, bad = Estimate(0.5, 0.4, 0.6), Estimate(2.0, 1.8, 2.2)
     assert at_most(1).verdict(stats.worst([fine, fine])) == "holds"

@@ -1,3 +1,3 @@
-from dlclaims.cli import main
+from dlclaims.suite.cli import main
 
 raise SystemExit(main())

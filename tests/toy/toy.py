@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import os
-import sys
 import time
 from dataclasses import dataclass
 
 import pandas as pd
 import torch
 
-from dlclaims import analysis, stats
-from dlclaims.analysis import option
-from dlclaims.claims import Claim, at_least
+from dlclaims.suite import cli, stats
+from dlclaims.suite.contract import option
+from dlclaims.suite.claims import Claim, at_least
 
 TITLE = "Toy"
 LECTURE = "Numbers are numbers."
@@ -55,7 +54,7 @@ def estimate(tables, cfg):
     return {"T1": stats.mean_ci(tables["values"].groupby("seed").x.mean())}
 
 
-def figure_values(tables):
+def figure_values(tables, cfg):
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots()
@@ -63,7 +62,7 @@ def figure_values(tables):
     return fig
 
 
-def figure_broken(tables):
+def figure_broken(tables, cfg):
     if tables["values"].broken.any():
         raise RuntimeError("this figure was told to break")
     import matplotlib.pyplot as plt
@@ -74,4 +73,4 @@ def figure_broken(tables):
 FIGURES = [figure_values, figure_broken]
 
 if __name__ == "__main__":
-    raise SystemExit(analysis.main(sys.modules[__name__]))
+    raise SystemExit(cli.main_for(__file__))

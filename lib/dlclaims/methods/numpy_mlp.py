@@ -183,9 +183,9 @@ class MLP:
                 n.gamma, n.beta = next(rest), next(rest)
 
     def forward(self, x: np.ndarray, train: bool = True, update: bool = True,
-                rng: np.random.Generator | None = None, record: bool = False):
-        """(logits, caches); with ``record``, caches also hold each block's norm input and
-        the activation's input (for the variance-shift and linear-regime measurements)."""
+                rng: np.random.Generator | None = None):
+        """(logits, caches); the caches hold each block's norm input and the activation's
+        input too (for the variance-shift and linear-regime measurements)."""
         caches = []
         h = x
         for w, b, norm in zip(self.weights[:-1], self.biases[:-1], self.norms):

@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from dlclaims import analysis, check, results, runner
+from dlclaims.suite import config, contract, regression, results, runner
+from dlclaims.suite.contract import UsageError
 
 EPILOG = """examples:
   dlclaims list
@@ -21,10 +22,10 @@ EPILOG = """examples:
   dlclaims report"""
 
 
-def build_parser() -> analysis.Parser:
-    parser = analysis.Parser(prog="dlclaims", description=__doc__.strip().splitlines()[0], epilog=EPILOG,
+def build_parser() -> config.Parser:
+    parser = config.Parser(prog="dlclaims", description=__doc__.strip().splitlines()[0], epilog=EPILOG,
                              formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=analysis.Parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=config.Parser)
     sub.required = True
     sub.add_parser("list", help="list the analyses and their titles")
     run = sub.add_parser("run", help="run one analysis and write results/NAME/", add_help=False,
@@ -37,7 +38,7 @@ def build_parser() -> analysis.Parser:
                                        "Exit 1 on drift, with a readable diff.")
     checker.add_argument("name", nargs="*", help="analyses to check (default: all with committed results)")
     checker.add_argument("--results", type=Path, default=None, metavar="DIR",
-                       help=f"results root holding the baseline (default: {analysis.results_root()})")
+                       help=f"results root holding the baseline (default: {contract.results_root()})")
     report = sub.add_parser("report", help="write results/README.md from the tables",
                             description="Write the report (results/README.md) from the result tables.")
     report.add_argument("--results", type=Path, default=None, metavar="DIR", help="results root")
@@ -46,8 +47,8 @@ def build_parser() -> analysis.Parser:
 
 
 def cmd_list() -> int:
-    for name in analysis.names():
-        print(f"{name:24s} {analysis.load(name).TITLE}")
+    for name in contract.names():
+        print(f"{name:24s} {contract.load(name).TITLE}")
     return 0
 
 
@@ -55,22 +56,22 @@ def cmd_run(name: str | None, rest: Sequence[str]) -> int:
     if name is None or name in ("-h", "--help"):
         print("usage: dlclaims run NAME [--quick | --fidelity {quick,default,full}] [--seeds N] [--workers N]\n"
               "                        [--scheduler ADDRESS] [--dry-run] [--out DIR] [--device {cpu,cuda}] [options]\n\n"
-              "analyses: " + ", ".join(analysis.names()) + "\n`dlclaims run NAME --help` lists NAME's options.")
+              "analyses: " + ", ".join(contract.names()) + "\n`dlclaims run NAME --help` lists NAME's options.")
         return 0 if name else 2
-    analysis.run(analysis.load(name), rest)
+    runner.run(contract.load(name), rest)
     return 0
 
 
 def cmd_check(names: Sequence[str], root: Path | None) -> int:
-    root = root if root is not None else analysis.results_root()
+    root = root if root is not None else contract.results_root()
     if not root.is_dir():
-        raise analysis.UsageError(f"results directory '{root}' does not exist")
+        raise UsageError(f"results directory '{root}' does not exist")
     names = list(names) or [p.name for p in sorted(root.iterdir()) if (p / results.META_FILE).exists()]
     failed = False
     for name in names:
-        analysis.load(name)  # unknown names are a usage error, before any work
+        contract.load(name)  # unknown names are a usage error, before any work
     for name in names:
-        problems = check.check(name, root)
+        problems = regression.check(name, root)
         status = "ok" if not problems else f"DRIFT ({len(problems)} differences)"
         print(f"check {name}: {status}")
         for line in problems:
@@ -80,18 +81,25 @@ def cmd_check(names: Sequence[str], root: Path | None) -> int:
 
 
 def cmd_report(root: Path | None, redraw: bool) -> int:
-    from dlclaims import report
+    from dlclaims.suite import report
 
-    root = root if root is not None else analysis.results_root()
+    root = root if root is not None else contract.results_root()
     if not root.is_dir():
-        raise analysis.UsageError(f"results directory '{root}' does not exist")
+        raise UsageError(f"results directory '{root}' does not exist")
     if redraw:
         for d in report.families(root):
-            failed = runner.draw_figures(analysis.load(d.name), results.read_tables(d), d)
+            module = contract.load(d.name)
+            cfg = runner.config_of(module, results.read_meta(d))
+            failed = runner.draw_figures(module, results.read_tables(d), cfg, d)
             if failed:
                 raise runner.FigureError(f"{d.name}: figure(s) failed: {'; '.join(failed)}")
     print(f"wrote {report.write(root)}")
     return 0
+
+
+def main_for(path: str, argv: Sequence[str] | None = None) -> int:
+    """The entry point of ``python analyses/<name>.py``: the same as ``dlclaims run <name>``."""
+    return main(["run", Path(path).stem.replace("_", "-"), *(sys.argv[1:] if argv is None else argv)])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -107,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "check":
             return cmd_check(args.name, args.results)
         return cmd_report(args.results, args.redraw)
-    except (analysis.UsageError, results.ResultsError) as err:
+    except (UsageError, results.ResultsError) as err:
         print(f"dlclaims: error: {err}", file=sys.stderr)
         return 2
     except (runner.UnitError, runner.FigureError) as err:

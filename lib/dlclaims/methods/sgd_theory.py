@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 
-def _as_numpy(x) -> np.ndarray:
+def as_numpy(x) -> np.ndarray:
     if hasattr(x, "detach"):
         x = x.detach().cpu().numpy()
     return np.asarray(x, dtype=np.float64)
@@ -44,7 +44,7 @@ class StationaryTheory:
     computed once so that many (step, batch) pairs cost one d² × d² solve each."""
 
     def __init__(self, A, y):
-        A, y = _as_numpy(A), _as_numpy(y).ravel()
+        A, y = as_numpy(A), as_numpy(y).ravel()
         n, d = A.shape
         self.d = d
         self.H = A.T @ A / n
@@ -104,34 +104,3 @@ class StationaryTheory:
             sigma = (sigma + sigma.T) / 2
         out = [values[k] for k in log_at.tolist()]
         return np.asarray(out)
-
-
-def sgd_stationary_covariance(A, y, step: float, batch_size: int = 1) -> np.ndarray:
-    """Stationary E[(x − x*)(x − x*)ᵀ] of constant-step mini-batch SGD (see module doc).
-
-    Raises ``ValueError`` when the step is too large for the second moment to stay
-    bounded (spectral radius of the recursion ≥ 1).
-    """
-    return StationaryTheory(A, y).covariance(step, batch_size)
-
-
-def sgd_stationary_excess(A, y, step: float, batch_size: int = 1) -> float:
-    """Exact expected stationary excess loss E F(x_k) − F(x*) = ½ tr(H Σ) of the last iterate.
-
-    For F(x) = 1/(2n)‖Ax − y‖² and mini-batch SGD with ``batch_size`` rows drawn uniformly
-    with replacement and constant ``step`` (module docstring has the derivation). Exact:
-    a d² × d² linear solve, no Monte Carlo. ``ValueError`` if the step is unstable.
-    """
-    return StationaryTheory(A, y).excess(step, batch_size)
-def scalar_stationary_excess(a, y, step: float, batch_size: int = 1) -> float:
-    """Closed form for d = 1: with m2 = E a², m4 = E a⁴, q = E r² a²,
-
-    Σ = h q / (b (2 m2 − h ((1 − 1/b) m2² + m4 / b))),  excess = m2 Σ / 2.
-    """
-    a, y = _as_numpy(a).ravel(), _as_numpy(y).ravel()
-    x_star = float(a @ y / (a @ a))
-    r = y - a * x_star
-    m2, m4, q = np.mean(a**2), np.mean(a**4), np.mean(r**2 * a**2)
-    b = batch_size
-    sigma = step * q / (b * (2 * m2 - step * ((1 - 1 / b) * m2**2 + m4 / b)))
-    return 0.5 * float(m2 * sigma)

@@ -8,8 +8,9 @@ from pathlib import Path
 import pandas as pd
 from tabulate import tabulate
 
-from dlclaims import results
-from dlclaims.claims import KINDS
+from dlclaims.suite import contract, method_text, results
+from dlclaims.suite.claims import KINDS
+from dlclaims.suite.method_text import number as _fmt
 
 ICON = {"holds": "✅ holds", "fails": "❌ fails", "inconclusive": "❔ inconclusive"}
 KIND_TITLE = {"lecture": "lecture claims", "derived": "derived rows", "check": "checks"}
@@ -34,20 +35,10 @@ rounding; shown as exact, not counted as evidence.
 """
 
 
-def _fmt(x) -> str:
-    if isinstance(x, str):
-        return x
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    return f"{x:.4g}"
-
-
 def _value_with_ci(row) -> str:
     if getattr(row, "kind", "lecture") == "check":
         return f"{_fmt(row.value)} (exact)"
-    if row.ci_low == row.ci_high or any(isinstance(v, float) and math.isnan(v) for v in (row.ci_low, row.ci_high)):
-        return _fmt(row.value)
-    return f"{_fmt(row.value)} [{_fmt(row.ci_low)}, {_fmt(row.ci_high)}]"
+    return method_text.value_with_ci(row.value, row.ci_low, row.ci_high)
 
 
 def _claims(d: Path) -> pd.DataFrame:
@@ -86,7 +77,7 @@ def amendment_lines(meta: dict, claim: str) -> list[str]:
             for a in meta.get("amendments", []) if a["claim"] == claim]
 
 
-SEEDS_FILE = "claim_seeds.csv"  # optional, per claim: seeds_to_decide at the measured spread
+SEEDS_FILE = f"{results.SEEDS_TABLE}.csv"  # per claim with per-seed samples: seeds_to_decide at their spread
 
 
 def undecided_lines(d: Path, claims: pd.DataFrame) -> list[str]:
@@ -104,6 +95,22 @@ def undecided_lines(d: Path, claims: pd.DataFrame) -> list[str]:
     return ["**Inconclusive rows:**", ""] + lines + [""] if lines else []
 
 
+def method(d: Path, meta: dict, claims: pd.DataFrame) -> str:
+    """The family's method text (``analyses/<name>.md``) with its fields filled from this run."""
+    path = contract.analyses_dir() / f"{d.name.replace('-', '_')}.md"
+    if not path.exists():
+        return ""
+    facts_path = d / f"{results.FACTS_TABLE}.csv"
+    facts = {}
+    if facts_path.exists():
+        table = results.read_csv(facts_path)
+        facts = dict(zip(table["name"].astype(str), table["value"].astype(str)))
+    try:
+        return method_text.fill(path.read_text(), claims, meta.get("config", {}), facts, where=str(path))
+    except method_text.FieldError as err:
+        raise results.ResultsError(str(err)) from None
+
+
 def family_section(d: Path) -> str:
     meta = results.read_meta(d)
     claims = _claims(d)
@@ -111,8 +118,9 @@ def family_section(d: Path) -> str:
     if meta["fidelity"] == "quick":
         lines += ["**A `--quick` smoke run: its verdicts are not the baseline's.**", ""]
     lines += ["> " + line for line in meta["lecture"].strip().splitlines()] + [""]
-    if meta.get("notes"):
-        lines += [meta["notes"].strip(), ""]
+    text = method(d, meta, claims)
+    if text:
+        lines += [text.strip(), ""]
     for png in sorted(d.glob("*.png")):
         lines += [f"![{png.stem}]({d.name}/{png.name})", ""]
     table = [[r.claim, r.kind, r.statement, r.statistic, _value_with_ci(r), r.rule, ICON.get(r.verdict, r.verdict)]
@@ -123,7 +131,8 @@ def family_section(d: Path) -> str:
     amended = [line for c in claims.claim for line in amendment_lines(meta, c)]
     if amended:
         lines += ["**Amendments** (rules changed after results existed):", ""] + amended + [""]
-    tables = ", ".join(f"[{p.name}]({d.name}/{p.name})" for p in sorted(d.glob("*.csv")) if p.name != results.CLAIMS_FILE)
+    tables = ", ".join(f"[{p.name}]({d.name}/{p.name})" for p in sorted(d.glob("*.csv"))
+                       if p.name not in (results.CLAIMS_FILE, f"{results.FACTS_TABLE}.csv"))
     env = meta.get("packages", {})
     machine = meta.get("machine", {})
     lines += [f"Tables: {tables}.", "",

@@ -10,24 +10,31 @@ with an interval from one of these:
 - :func:`bootstrap_ci`        ``scipy.stats.bootstrap`` (BCa by default) for any statistic;
 - :func:`proportion_ci`       Wilson interval (``scipy.stats.binomtest``);
 - :func:`slope_ci`, :func:`loglog_slope_ci`   least-squares slopes;
-- :func:`worst`               the worst group's estimate, for a claim that must hold in every group.
+- :func:`median_ci`           median with the order-statistic interval; +inf marks a censored replicate;
+- :func:`worst`               the worst group, for a one-sided rule that must hold in every group;
+- :func:`every_group`         the same for any rule, two-sided included.
+
+Estimates built from replicates carry them (``Estimate.samples``), so the runner can write
+``claim_seeds.csv`` and the report say how many seeds would decide an inconclusive row.
 
 And the shapes they take: :func:`per_seed` pivots a tidy table into (seeds, points);
-:func:`band` gives a figure's mean line and 95% band from a tidy table.
+:func:`band` gives a figure's mean line and 95% band from a tidy table; :func:`summary`
+one row per group with its mean and interval.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from dlclaims.claims import Estimate
+from dlclaims.suite.claims import Claim, Estimate, Rule
 
 LEVEL = 0.95
+SEED_COLUMNS = ["claim", "seeds", "summary", "per_seed_mean", "per_seed_sd", "seeds_to_decide"]
 NAN = Estimate(math.nan, math.nan, math.nan)
 
 
@@ -76,12 +83,12 @@ def mean_ci(samples, level: float = LEVEL, bounds: tuple[float, float] | None = 
         return NAN
     m = float(x.mean())
     if x.size == 1:
-        return Estimate(m, math.nan, math.nan)
+        return Estimate(m, math.nan, math.nan, samples=tuple(x))
     half = float(sps.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
     low, high = m - half, m + half
     if bounds is not None:
         low, high = max(low, bounds[0]), min(high, bounds[1])
-    return Estimate(m, low, high)
+    return Estimate(m, low, high, samples=tuple(x))
 
 
 def mean_ci_columns(samples, level: float = LEVEL) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -97,8 +104,9 @@ def mean_ci_columns(samples, level: float = LEVEL) -> tuple[np.ndarray, np.ndarr
 
 
 def _exp(est: Estimate) -> Estimate:
-    return Estimate(math.exp(est.value), math.exp(est.ci_low), math.exp(est.ci_high)) \
-        if np.isfinite(est.ci_low) else Estimate(math.exp(est.value), math.nan, math.nan)
+    """exp of an estimate on the log scale; its samples stay logs (scale "log")."""
+    low, high = (math.exp(est.ci_low), math.exp(est.ci_high)) if np.isfinite(est.ci_low) else (math.nan, math.nan)
+    return Estimate(math.exp(est.value), low, high, samples=est.samples, scale="log")
 
 
 def geometric_mean_ci(values, level: float = LEVEL) -> Estimate:
@@ -216,7 +224,88 @@ def worst(estimates: Sequence[Estimate], largest: bool = True) -> Estimate:
     verdict fails as soon as one group fails wholly, and holds only if every group holds.
     """
     pick = max if largest else min
-    value = pick(e.value for e in estimates)
+    chosen = pick(estimates, key=lambda e: e.value)
     low = pick(e.ci_low for e in estimates)
     high = pick(e.ci_high for e in estimates)
-    return Estimate(value, min(low, value), max(high, value))
+    return Estimate(chosen.value, min(low, chosen.value), max(high, chosen.value),
+                    samples=chosen.samples, scale=chosen.scale)
+
+
+def every_group(estimates: Sequence[Estimate], rule: Rule) -> Estimate:
+    """One estimate for a claim whose rule (two-sided or not) must hold in every group.
+
+    Its verdict under ``rule`` is the conjunction of the groups' verdicts: it *fails* as soon
+    as one group's interval lies wholly outside the region (that group is returned, the one
+    farthest out), *holds* only if every group's interval lies inside (the hull of the
+    intervals is returned, with the value farthest from the region's centre), and is
+    *inconclusive* otherwise (the hull then straddles a boundary)."""
+    if not estimates:
+        return NAN
+    verdicts = [rule.verdict(e) for e in estimates]
+    centre = _centre(rule, estimates)
+
+    def distance(e: Estimate) -> float:
+        return abs(e.value - centre)
+
+    failing = [e for e, v in zip(estimates, verdicts) if v == "fails"]
+    if failing:
+        return max(failing, key=distance)
+    if any(v == "inconclusive" and any(math.isnan(x) for x in (e.value, e.ci_low, e.ci_high))
+           for e, v in zip(estimates, verdicts)):
+        return NAN
+    pick = max(estimates, key=distance)
+    return Estimate(pick.value, min(e.ci_low for e in estimates), max(e.ci_high for e in estimates),
+                    samples=pick.samples, scale=pick.scale)
+
+
+def _centre(rule: Rule, estimates: Sequence[Estimate]) -> float:
+    if math.isfinite(rule.lo) and math.isfinite(rule.hi):
+        return (rule.lo + rule.hi) / 2
+    if math.isfinite(rule.lo):  # the worst group is the smallest
+        return max(e.value for e in estimates) + 1
+    if math.isfinite(rule.hi):
+        return min(e.value for e in estimates) - 1
+    return 0.0
+
+
+def median_ci(values, level: float = LEVEL) -> Estimate:
+    """Median of replicates, some possibly +inf (censored: the event never happened within the
+    budget), with the distribution-free interval of ``scipy.stats.quantile_test`` (order
+    statistics, valid under censoring from above; NaN where n is too small for ``level``)."""
+    x = np.asarray(values, dtype=float)
+    m = float(np.median(x))
+    ci = sps.quantile_test(x, q=0.0, p=0.5).confidence_interval(confidence_level=level)
+    low, high = float(ci.low), float(ci.high)
+    if math.isnan(low) or math.isnan(high):
+        return Estimate(m, math.nan, math.nan)
+    return Estimate(m, min(low, m), max(high, m))
+
+
+def summary(table: pd.DataFrame, by: Sequence[str], column: str, level: float = LEVEL) -> pd.DataFrame:
+    """One row per group of ``by``: n, mean and the t interval of ``column`` over its rows."""
+    rows = []
+    for key, part in table.groupby(list(by), sort=True):
+        est = mean_ci(part[column], level)
+        key = key if isinstance(key, tuple) else (key,)
+        rows.append({**dict(zip(by, key)), "n": int(part[column].notna().sum()),
+                     "mean": est.value, "ci_low": est.ci_low, "ci_high": est.ci_high})
+    return pd.DataFrame(rows, columns=[*by, "n", "mean", "ci_low", "ci_high"])
+
+
+def seed_table(claims: Sequence[Claim], estimates: Mapping[str, Estimate]) -> pd.DataFrame:
+    """``claim_seeds.csv``: for every claim whose estimate carries per-seed samples, their
+    count, mean and spread on the interval's scale, and the seed count at which that spread
+    would put the interval wholly on one side of the rule's nearest boundary."""
+    rows = []
+    for claim in claims:
+        est = estimates[claim.id]
+        x = np.asarray(est.samples, dtype=float)
+        if x.size < 2:
+            continue
+        boundary = claim.rule.nearest_boundary(est.value)
+        if est.scale == "log":
+            boundary = math.log(boundary) if boundary > 0 else math.nan
+        rows.append(dict(claim=claim.id, seeds=x.size, summary=est.scale, per_seed_mean=float(x.mean()),
+                         per_seed_sd=float(x.std(ddof=1)),
+                         seeds_to_decide=seeds_to_decide(x, boundary) if math.isfinite(boundary) else math.nan))
+    return pd.DataFrame(rows, columns=SEED_COLUMNS)

@@ -9,9 +9,9 @@
 - :func:`top_eigenpairs`: Lanczos with full reorthogonalisation (the default; its Krylov
   basis kept as contiguous rows, float64 unless asked otherwise) or power iteration with
   deflation and a shift (the lecture's method), both seeded and counting their
-  matrix-vector products. :func:`eigsh_top` runs ``scipy.sparse.linalg.eigsh`` on the same
-  operator: the reference the hand-written Lanczos is tested and benchmarked against
-  (``tests/test_bench_hessian.py``: ours is at least as fast at the same stopping rule).
+  matrix-vector products. The tests hold the reference, ``scipy.sparse.linalg.eigsh`` on
+  the same operator (``tests/references.py``): the hand-written Lanczos is tested and
+  benchmarked against it (``tests/test_bench_hessian.py``).
 - :func:`subspace_overlap`: the squared norm of each vector's projection onto the span of
   a set of gradients (Page's overlap).
 
@@ -174,7 +174,7 @@ def sign_fix(vectors: torch.Tensor) -> torch.Tensor:
     return vectors * signs
 
 
-def _start_vector(dim: int, seed: int, dtype, device) -> torch.Tensor:
+def start_vector(dim: int, seed: int, dtype, device) -> torch.Tensor:
     g = torch.Generator().manual_seed(seed)
     v = torch.randn(dim, generator=g, dtype=torch.float64).to(dtype=dtype, device=device)
     return v / v.norm()
@@ -220,7 +220,7 @@ def lanczos(matvec: Matvec, dim: int, k: int, tol: float = 1e-4, seed: int = 0, 
     """
     k = min(k, dim)
     max_iter = min(dim, max_iter if max_iter is not None else max(4 * k, k + 200))
-    q = _start_vector(dim, seed, dtype, device)
+    q = start_vector(dim, seed, dtype, device)
     basis = torch.empty(min(max_iter, 2 * k + 32), dim, dtype=dtype, device=device)  # grown on demand
     alphas: list[float] = []
     betas: list[float] = []
@@ -256,7 +256,7 @@ def lanczos(matvec: Matvec, dim: int, k: int, tol: float = 1e-4, seed: int = 0, 
             break
         if beta <= 1e-10 * max(1.0, float(theta.abs().max())):
             # invariant subspace: continue from a fresh random direction orthogonal to it
-            w = _orthogonalise_rows(_start_vector(dim, restart, dtype, device), basis[:m])
+            w = _orthogonalise_rows(start_vector(dim, restart, dtype, device), basis[:m])
             restart += 1
             beta_next = 0.0
             q = w / w.norm()
@@ -291,7 +291,7 @@ def power_iteration(matvec: Matvec, dim: int, k: int, tol: float = 1e-4, seed: i
 
     def run(shift: float, found: torch.Tensor, start_seed: int, tolerance: float) -> tuple[float, torch.Tensor, float, bool]:
         nonlocal count
-        v = _orthogonalise(_start_vector(dim, start_seed, dtype, device), found)
+        v = _orthogonalise(start_vector(dim, start_seed, dtype, device), found)
         v = v / v.norm()
         theta, residual = 0.0, math.inf
         for _ in range(max_iter):
@@ -348,30 +348,6 @@ def top_eigenpairs(matvec: Matvec, dim: int, k: int, method: Literal["lanczos", 
     if which == "smallest":
         result.values = -result.values
     return result
-
-
-def eigsh_top(matvec: Matvec, dim: int, k: int, tol: float = 0.0, seed: int = 0) -> Eigenpairs:
-    """The k algebraically largest eigenpairs by ``scipy.sparse.linalg.eigsh`` (ARPACK's
-    implicitly restarted Lanczos) on the same operator: the reference the hand-written
-    :func:`lanczos` is benchmarked and tested against. ARPACK stops when each Ritz
-    residual is at most ``tol·|θ|`` (``tol=0``: machine precision), the same criterion as
-    :func:`lanczos`. Residuals are not recomputed (NaN)."""
-    import numpy as np
-    from scipy.sparse.linalg import LinearOperator, eigsh
-
-    count = 0
-
-    def apply(x):
-        nonlocal count
-        count += 1
-        return matvec(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float64).ravel())).double().numpy()
-
-    op = LinearOperator((dim, dim), matvec=apply, dtype=np.float64)
-    v0 = _start_vector(dim, seed, torch.float64, "cpu").numpy()
-    values, vectors = eigsh(op, k=k, which="LA", tol=tol, v0=v0)
-    order = np.argsort(values)[::-1].copy()
-    return Eigenpairs(torch.from_numpy(values[order].copy()), sign_fix(torch.from_numpy(vectors[:, order].copy())),
-                      count, torch.full((k,), math.nan, dtype=torch.float64), True)
 
 
 # --- subspaces --------------------------------------------------------------------------------

@@ -21,6 +21,8 @@ from typing import Iterator, Mapping
 import pandas as pd
 
 CLAIMS_FILE = "claims.csv"
+SEEDS_TABLE = "claim_seeds"  # per claim: seeds, spread and seeds_to_decide (the runner writes it)
+FACTS_TABLE = "facts"  # the named numbers an analysis's method text cites (optional)
 META_FILE = "meta.json"
 # Eight significant digits: far above any tolerance, and stable bytes on one machine.
 FLOAT_FORMAT = "%.8g"
@@ -199,7 +201,7 @@ def atomic_directory(target: Path) -> Iterator[Path]:
 
 
 def git_commit() -> str:
-    repo = Path(__file__).resolve().parents[2]
+    repo = Path(__file__).resolve().parents[3]
     try:
         sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=repo, capture_output=True,
                              text=True, check=True).stdout.strip()

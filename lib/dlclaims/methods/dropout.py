@@ -23,7 +23,6 @@ import itertools
 from typing import Literal, Sequence
 
 import torch
-from torch import nn
 
 Mode = Literal["classic", "inverted"]
 MODES: tuple[str, ...] = ("classic", "inverted")
@@ -92,22 +91,6 @@ def dropout(
     if mask is None:
         mask = bernoulli_mask(x.shape, keep_t, generator, x.dtype, x.device)
     return x * mask if mode == "classic" else x * mask / keep_t
-
-
-class Dropout(nn.Module):
-    """``dropout`` as a module; ``Dropout(keep, mode="inverted")`` is ``nn.Dropout(1 - keep)``."""
-
-    def __init__(self, keep: float, mode: Mode = "classic", generator: torch.Generator | None = None):
-        super().__init__()
-        check_keep(keep)
-        _check_mode(mode)
-        self.keep, self.mode, self.generator = float(keep), mode, generator
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return dropout(x, self.keep, mode=self.mode, training=self.training, generator=self.generator)
-
-    def extra_repr(self) -> str:
-        return f"keep={self.keep}, mode={self.mode}"
 
 
 def classic_to_inverted(weights: Sequence[torch.Tensor], keeps: Sequence[float | torch.Tensor]) -> list[torch.Tensor]:

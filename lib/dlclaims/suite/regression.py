@@ -1,4 +1,4 @@
-"""Regression check: regenerate an analysis at its committed fidelity and compare tables.
+"""The regression check (``dlclaims check``): regenerate an analysis at its committed fidelity and compare tables.
 
 Each analysis may declare per-column tolerances (``TOLERANCES``); text columns and
 verdicts must match exactly, numbers within ``|new - old| <= atol + rtol * |old|``.
@@ -9,21 +9,14 @@ from __future__ import annotations
 import contextlib
 import io
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 import pandas as pd
 
-from dlclaims import analysis, claims, results
-
-
-@dataclass(frozen=True)
-class Tol:
-    rtol: float = 1e-4
-    atol: float = 1e-8
-
+from dlclaims.suite import claims, contract, results, runner
+from dlclaims.suite.contract import Tol
 
 DEFAULT = Tol()
 MAX_LINES_PER_TABLE = 8
@@ -85,8 +78,8 @@ def compare_directories(committed: Path, regenerated: Path, module: ModuleType |
 
 def ledger(name: str, root: Path | None = None) -> list[str]:
     """Rule changes of ``name`` against its committed ``claims.csv`` that no amendment records."""
-    root = Path(root) if root is not None else analysis.results_root()
-    module = analysis.load(name)
+    root = Path(root) if root is not None else contract.results_root()
+    module = contract.load(name)
     committed = root / name / results.CLAIMS_FILE
     if not committed.exists():
         return []
@@ -97,16 +90,16 @@ def ledger(name: str, root: Path | None = None) -> list[str]:
 def check(name: str, root: Path | None = None) -> list[str]:
     """Regenerate ``name`` with the arguments recorded in its meta.json; list the drift,
     unrecorded rule changes first."""
-    root = Path(root) if root is not None else analysis.results_root()
+    root = Path(root) if root is not None else contract.results_root()
     committed = root / name
     if not (committed / results.META_FILE).exists():
         return [f"{name}: no committed results in {committed}"]
-    module = analysis.load(name)
+    module = contract.load(name)
     argv = results.read_meta(committed)["argv"]
     results.read_tables(committed)  # a damaged baseline is named before minutes of compute
     problems = ledger(name, root)
     with tempfile.TemporaryDirectory(prefix="dlclaims-check-") as scratch:
         with contextlib.redirect_stdout(io.StringIO()):
             # tables only: check compares tables, and figures are most of a short run
-            regenerated = analysis.run(module, [*argv, "--no-figures", "--out", scratch], quiet=True)
+            regenerated = runner.run(module, [*argv, "--no-figures", "--out", scratch], quiet=True)
         return problems + compare_directories(committed, regenerated, module)

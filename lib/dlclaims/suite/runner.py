@@ -12,31 +12,30 @@ therefore byte-identical whatever the executor and the number of workers.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import json
 import os
 import pickle
 import random
+import statistics
 import sys
 import time
 import traceback
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
-from multiprocessing import get_context
+from concurrent.futures import Executor, as_completed
 from pathlib import Path
 from types import ModuleType
-from typing import Iterator, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from dlclaims import analysis, results
-from dlclaims import claims as claims_mod
-from dlclaims.progress import progress
+from dlclaims.suite import claims as claims_mod
+from dlclaims.suite import config, contract, results, stats
+from dlclaims.suite.contract import ContractError, Tables, UsageError
+from dlclaims.suite.executors import executor
+from dlclaims.suite.progress import progress
 from dlclaims.threads import one_thread
-
-Tables = dict[str, pd.DataFrame]
 
 
 class UnitError(Exception):
@@ -60,20 +59,20 @@ def unit_seed(name: str, unit: Mapping) -> int:
 
 
 def check_units(module: ModuleType, units: Sequence) -> None:
-    where = f"analyses/{Path(module.__file__).name}"
+    where = contract.where(module)
     if not units:
-        raise analysis.ContractError(f"{where}: units(cfg) returned no units")
+        raise ContractError(f"{where}: units(cfg) returned no units")
     for unit in units:
         if not isinstance(unit, dict):
-            raise analysis.ContractError(f"{where}: a unit must be a dict of plain values, got {unit!r}")
+            raise ContractError(f"{where}: a unit must be a dict of plain values, got {unit!r}")
     labels = [json.dumps(u, sort_keys=True, default=str) for u in units]
     if len(set(labels)) != len(labels):
-        raise analysis.ContractError(f"{where}: units(cfg) returned the same unit twice")
+        raise ContractError(f"{where}: units(cfg) returned the same unit twice")
 
 
 def execute_unit(path: str, module_name: str, cfg_blob: bytes, unit: dict) -> tuple[Tables, float]:
     """Run one unit wherever it lands (this process, a pool worker, a Dask worker)."""
-    module = analysis.load_path(Path(path), module_name)
+    module = contract.load_path(Path(path), module_name)
     cfg = pickle.loads(cfg_blob)  # after the load: the Config class lives in the analysis
     seed = unit_seed(module_name, unit)
     with one_thread():
@@ -90,55 +89,6 @@ def execute_unit(path: str, module_name: str, cfg_blob: bytes, unit: dict) -> tu
             raise UnitError(f"unit {unit_label(unit)} failed: {type(err).__name__}: {err}"
                             + (f"\n{detail}" if detail else "")) from None
         return {k: v for k, v in tables.items()}, time.perf_counter() - started
-
-
-# --- executors -------------------------------------------------------------------------------
-
-def _init_worker() -> None:
-    """A pool worker: one torch thread and one BLAS thread for its whole life."""
-    from threadpoolctl import threadpool_limits
-    import torch
-
-    torch.set_num_threads(1)
-    global _BLAS_LIMIT
-    _BLAS_LIMIT = threadpool_limits(1)
-
-
-class InProcess(Executor):
-    """The executor for one worker: units run here, one after another, in unit order."""
-
-    def submit(self, fn, /, *args, **kwargs) -> Future:
-        future: Future = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as err:  # noqa: BLE001 — handed to the caller through the future
-            if isinstance(err, KeyboardInterrupt):
-                raise
-            future.set_exception(err)
-        return future
-
-
-@contextlib.contextmanager
-def executor(workers: int, scheduler: str | None = None) -> Iterator[Executor]:
-    """A ``concurrent.futures.Executor`` for the units: in-process for one worker, a spawned
-    process pool (forked from a preloaded server) for several, or a Dask cluster (``scheduler``: an address or 'local')."""
-    if scheduler:
-        from dlclaims import cluster
-
-        with cluster.dask_executor(scheduler, workers) as ex:
-            yield ex
-    elif workers == 1:
-        yield InProcess()
-    else:
-        # a fork server that has imported torch once: workers start in milliseconds, not seconds,
-        # and fork from a process that never ran a torch thread pool (fork-safe)
-        context = get_context("forkserver")
-        context.set_forkserver_preload(["dlclaims.runner"])
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker)
-        try:
-            yield pool
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def run_units(module: ModuleType, cfg, units: list[dict], ex: Executor, desc: str) -> list[tuple[Tables, float]]:
@@ -167,39 +117,65 @@ def concatenate(parts: Sequence[Tables]) -> Tables:
 
 # --- the run ---------------------------------------------------------------------------------
 
+def judge(module: ModuleType, tables: Tables, cfg) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The claims table and the per-claim seed table (:func:`stats.seed_table`) from the
+    units' tables; a claim-id mismatch or a reserved table name is one line."""
+    contract.check_tables(module, tables)
+    estimates = module.estimate(tables, cfg)
+    contract.check_estimate_ids(module, estimates)
+    return claims_mod.evaluate(module.CLAIMS, estimates), stats.seed_table(module.CLAIMS, estimates)
+
+
+def facts(module: ModuleType, tables: Tables, cfg) -> pd.DataFrame | None:
+    """The analysis's named numbers for its method text (``facts(tables, cfg)``), as a table."""
+    if not hasattr(module, "facts"):
+        return None
+    named = module.facts(tables, cfg)
+    return pd.DataFrame(dict(name=list(named), value=[_fact_text(v) for v in named.values()]))
+
+
+def _fact_text(value) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    return f"{float(value):.4g}"
+
+
 def run(module: ModuleType, argv: Sequence[str], quiet: bool = False, figures: bool = True) -> Path:
     """Parse ``argv``, run the units, judge the claims, write ``<out>/<name>/`` atomically.
 
-    Raises :class:`analysis.UsageError` for bad input before anything is computed or written,
+    Raises :class:`UsageError` for bad input before anything is computed or written,
     :class:`UnitError` if a unit raises (previous results intact), :class:`FigureError` if a
     figure fails (the new tables are written).
     """
-    name = analysis.name_of(module)
+    name = contract.name_of(module)
     argv = list(argv)
-    args = analysis.parser_for(module).parse_args(argv)
-    if args.device not in analysis.devices(module):
-        raise analysis.UsageError(f"{name} does not support --device {args.device}; it runs on "
-                                  f"{', '.join(analysis.devices(module))}")
+    args = config.parser_for(module).parse_args(argv)
+    if args.device not in contract.devices(module):
+        raise UsageError(f"{name} does not support --device {args.device}; it runs on "
+                         f"{', '.join(contract.devices(module))}")
     if args.device == "cuda":
         import torch
 
         if not torch.cuda.is_available():
-            raise analysis.UsageError("--device cuda was asked for but no CUDA device is available; use --device cpu")
-    cfg = analysis.configure(module, args)
+            raise UsageError("--device cuda was asked for but no CUDA device is available; use --device cpu")
+    cfg = config.configure(module, args)
     units = list(module.units(cfg))
     check_units(module, units)
-    workers = min(args.workers or analysis.default_workers(), len(units))
+    workers = min(args.workers or config.default_workers(), len(units))
+    contract.dry_estimate(module, cfg)
     if args.dry_run:
-        from dlclaims import cluster
-
-        print(cluster.dry_run_report(module, args.fidelity, units, workers))
+        print(dry_run_report(module, args.fidelity, units, workers))
         return Path()
-    default_root = analysis.full_results_root() if args.fidelity == "full" else analysis.results_root()
+    default_root = contract.full_results_root() if args.fidelity == "full" else contract.results_root()
     root = Path(args.out) if args.out is not None else default_root
     try:
         results.check_writable(root)
     except PermissionError as err:
-        raise analysis.UsageError(str(err)) from None
+        raise UsageError(str(err)) from None
     target = root / name
     results.recover(target)
     if args.fidelity == "quick" and not quiet:
@@ -211,14 +187,14 @@ def run(module: ModuleType, argv: Sequence[str], quiet: bool = False, figures: b
     tables = concatenate([t for t, _ in done])
     if hasattr(module, "combine"):
         tables = {**tables, **module.combine(tables, cfg)}
-    verdicts = claims_mod.evaluate(module.CLAIMS, module.estimate(tables, cfg))
+    verdicts, seeds = judge(module, tables, cfg)
+    named = facts(module, tables, cfg)
     compute_seconds = time.perf_counter() - started
 
     meta = dict(
         analysis=name,
         title=module.TITLE,
         lecture=module.LECTURE,
-        notes=getattr(module, "NOTES", ""),
         fidelity=args.fidelity,
         argv=_strip_run_options(argv),
         config=dataclasses.asdict(cfg),
@@ -229,11 +205,13 @@ def run(module: ModuleType, argv: Sequence[str], quiet: bool = False, figures: b
         unit_seconds=[dict(unit=unit_label(u), seconds=round(s, 3)) for u, (_, s) in zip(units, done)],
         **results.environment(),
     )
+    written = {**tables, **({results.SEEDS_TABLE: seeds} if len(seeds) else {}),
+               **({results.FACTS_TABLE: named} if named is not None else {})}
     failed: list[str] = []
     with results.atomic_directory(target) as scratch:
-        results.write_results(scratch, tables, verdicts, meta)
+        results.write_results(scratch, written, verdicts, meta)
         if figures and not args.no_figures:
-            failed = draw_figures(module, results.read_tables(scratch), scratch)
+            failed = draw_figures(module, results.read_tables(scratch), cfg, scratch)
     if not quiet:
         show = verdicts[["claim", "kind", "value", "ci_low", "ci_high", "verdict"]]
         print(f"\n{name}: {module.TITLE}  ({compute_seconds:.1f} s, {len(units)} units on {workers} "
@@ -251,18 +229,55 @@ def figure_file(fn) -> str:
     return fn.__name__.removeprefix("figure_") + ".png"
 
 
-def draw_figures(module: ModuleType, tables: Tables, directory: Path) -> list[str]:
-    """Draw every figure; a failing one is named (with its error) and the others still drawn."""
-    from dlclaims import plots
+def draw_figures(module: ModuleType, tables: Tables, cfg, directory: Path) -> list[str]:
+    """Draw every figure from ``(tables, cfg)``; a failing one is named (with its error) and
+    the others still drawn."""
+    from dlclaims.suite import plots
 
     failed = []
     for fn in module.FIGURES:
         try:
-            plots.save(fn(tables), Path(directory) / figure_file(fn))
+            plots.save(fn(tables, cfg), Path(directory) / figure_file(fn))
         except Exception as err:  # noqa: BLE001 — reported by name, the run exits non-zero
             plots.close_all()
             failed.append(f"{fn.__name__}: {type(err).__name__}: {err}")
     return failed
+
+
+def config_of(module: ModuleType, meta: Mapping):
+    """The Config a results folder was made with, from its meta.json (for redrawing figures)."""
+    names = {f.name for f in dataclasses.fields(module.Config)}
+    values = {}
+    for key, value in meta.get("config", {}).items():
+        if key in names:
+            default = getattr(module.Config(), key)
+            values[key] = tuple(value) if isinstance(default, tuple) and isinstance(value, list) else value
+    return dataclasses.replace(module.Config(), **values)
+
+
+def dry_run_report(module: ModuleType, fidelity: str, units: list[dict], workers: int) -> str:
+    """The units a run would compute and what they would cost, from the committed default
+    run's per-unit times (the mean unit time, scaled by the unit count; units of a bigger
+    fidelity are bigger too, so it is a lower bound there)."""
+    name = contract.name_of(module)
+    lines = [f"{name}: fidelity {fidelity}, {len(units)} units, {workers} worker(s)"]
+    lines += [f"  {i:4d}  " + " ".join(f"{k}={v}" for k, v in u.items()) for i, u in enumerate(units[:20])]
+    if len(units) > 20:
+        lines.append(f"  ... and {len(units) - 20} more")
+    try:
+        meta = results.read_meta(contract.results_root() / name)
+        per_unit = [u["seconds"] for u in meta.get("unit_seconds", [])]
+    except results.ResultsError:
+        per_unit = []
+    if per_unit:
+        mean = statistics.fmean(per_unit)
+        total = mean * len(units)
+        lines.append(f"estimated cost: {total:.0f} unit-seconds ({total / workers / 60:.1f} min on {workers} "
+                     f"worker(s)), from the committed {meta['fidelity']} run's mean of {mean:.2f} s a unit"
+                     + ("; full units are larger, so take it as a lower bound" if fidelity == "full" else ""))
+    else:
+        lines.append("estimated cost: unknown (no committed run with per-unit times to scale from)")
+    return "\n".join(lines)
 
 
 # Options that decide where and how units run, not what they compute.

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from dlclaims import optim
+from dlclaims.methods import optim
 
 Tensor = torch.Tensor
 OPTIMISERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam", "adam_uncorrected")
@@ -173,61 +173,3 @@ def accuracy(params: list[Tensor], x: Tensor, y: Tensor, mask: Tensor | None = N
         logits = forward(params, x, mask)
         right = (logits.argmax(-1) == y) & torch.isfinite(logits).all(-1)
     return right.to(torch.float64).mean(1)
-
-
-# --- the alternatives, for the benchmark -------------------------------------------------------
-
-def train_one_at_a_time(lrs, sizes, x, y, steps, batch, seed: int = 0) -> list[float]:
-    """One ``nn.Sequential`` + ``torch.optim.Adam`` per learning rate, run one after another
-    (what one worker process does with its share of the runs)."""
-    out = []
-    for lr in lrs:
-        g = torch.Generator().manual_seed(seed)
-        layers = []
-        for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-            layers.append(torch.nn.Linear(a, b))
-            if i < len(sizes) - 2:
-                layers.append(torch.nn.ReLU())
-        net = torch.nn.Sequential(*layers)
-        opt = torch.optim.Adam(net.parameters(), lr=float(lr))
-        n = x.shape[0]
-        order = torch.cat([torch.randperm(n, generator=g) for _ in range(steps * batch // n + 1)])
-        for step in range(steps):
-            idx = order[step * batch:(step + 1) * batch]
-            opt.zero_grad()
-            F.cross_entropy(net(x[idx]), y[idx]).backward()
-            opt.step()
-        out.append(float(F.cross_entropy(net(x), y)))
-    return out
-
-
-def train_vmap(lrs: Tensor, sizes, x, y, steps, batch, seed: int = 0) -> Tensor:
-    """The same grid with ``torch.func``: vmap of grad over stacked per-replicate parameters, and
-    the update rule of :mod:`optim` vectorised over a per-replicate rate."""
-    from torch.func import grad, vmap
-
-    g = torch.Generator().manual_seed(seed)
-    params = init_mlp(len(lrs), tuple(sizes), g)
-
-    def loss_one(ps, xb, yb):
-        return F.cross_entropy(forward(ps, xb[None])[0], yb)
-
-    per_replicate_grad = vmap(grad(loss_one), in_dims=(0, None, None))
-    states = [optim.start_moments(p) for p in params]
-    lr = lrs.to(params[0].dtype)[:, None, None]
-    n = x.shape[0]
-    order = torch.cat([torch.randperm(n, generator=g) for _ in range(steps * batch // n + 1)])
-    for step in range(steps):
-        idx = order[step * batch:(step + 1) * batch]
-        grads = per_replicate_grad([s.x for s in states], x[idx], y[idx])
-        with torch.no_grad():
-            states = [optim.adam_step(s, (lambda _x, gr=gr: gr), lr) for s, gr in zip(states, grads)]
-    return replicate_losses(forward([s.x for s in states], x), y)
-
-
-def train_replicated(lrs: Tensor, sizes, x, y, steps, batch, seed: int = 0) -> Tensor:
-    """The grid on the replicate axis (:func:`train`), for the benchmark."""
-    g = torch.Generator().manual_seed(seed)
-    params = init_mlp(len(lrs), tuple(sizes), g)
-    final, _ = train("adam", params, Replicates(lrs), x, y, steps, batch, g)
-    return replicate_losses(forward(final, x), y)

@@ -22,7 +22,7 @@ rule changes after it was first committed carries an :class:`Amendment` (old, ne
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 import pandas as pd
@@ -30,16 +30,25 @@ import pandas as pd
 HOLDS, FAILS, INCONCLUSIVE = "holds", "fails", "inconclusive"
 LECTURE, DERIVED, CHECK = "lecture", "derived", "check"
 KINDS = (LECTURE, DERIVED, CHECK)
+SCALES = ("mean", "log")
 CLAIM_COLUMNS = ["claim", "kind", "statement", "statistic", "value", "ci_low", "ci_high", "rule", "verdict"]
 
 
 @dataclass(frozen=True)
 class Estimate:
-    """A measured statistic with its confidence interval (95% unless said otherwise)."""
+    """A measured statistic with its confidence interval (95% unless said otherwise).
+
+    ``samples`` are the per-seed values the interval was computed from, on the interval's
+    own ``scale`` ("mean": the statistic is their mean; "log": the statistic is the exp of
+    their mean, a geometric mean); the runner writes them to ``claim_seeds.csv`` with the
+    seed count that would decide the row at their spread.
+    """
 
     value: float
     ci_low: float
     ci_high: float
+    samples: tuple[float, ...] = field(default=(), compare=False, repr=False)
+    scale: str = field(default="mean", compare=False, repr=False)
 
     @classmethod
     def exact(cls, value: float) -> "Estimate":
@@ -50,6 +59,8 @@ class Estimate:
         if not any(math.isnan(x) for x in (self.value, self.ci_low, self.ci_high)):
             if not self.ci_low <= self.value <= self.ci_high:
                 raise ValueError(f"estimate {self.value} outside its interval [{self.ci_low}, {self.ci_high}]")
+        if self.scale not in SCALES:
+            raise ValueError(f"estimate scale '{self.scale}' is not one of {', '.join(SCALES)}")
 
 
 @dataclass(frozen=True)
@@ -71,6 +82,13 @@ class Rule:
 
     def describe(self) -> str:
         return f"holds if the 95% CI is {self.region()}; fails if it lies wholly outside"
+
+    def nearest_boundary(self, value: float) -> float:
+        """The finite end of the region closest to ``value`` (NaN if neither is finite)."""
+        ends = [b for b in (self.lo, self.hi) if math.isfinite(b)]
+        if not ends or math.isnan(value):
+            return math.nan
+        return min(ends, key=lambda b: abs(b - value))
 
     def can_fail(self) -> bool:
         return not (math.isinf(self.lo) and math.isinf(self.hi))

@@ -16,8 +16,6 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-import torch
-
 Scheme = Literal["he", "xavier", "lecun", "old"]
 SCHEMES: tuple[Scheme, ...] = ("he", "xavier", "lecun", "old")
 
@@ -38,20 +36,3 @@ def variance(scheme: Scheme, fan_in: int, fan_out: int) -> float:
 def uniform_bound(scheme: Scheme, fan_in: int, fan_out: int) -> float:
     """a such that U(-a, a) has the scheme's variance."""
     return math.sqrt(3.0 * variance(scheme, fan_in, fan_out))
-
-
-def init_(
-    weight: torch.Tensor,
-    scheme: Scheme,
-    distribution: Literal["uniform", "normal"] = "uniform",
-    generator: torch.Generator | None = None,
-) -> torch.Tensor:
-    """Fill a (…, out, in) weight in place; batched leading dimensions are allowed."""
-    fan_out, fan_in = weight.shape[-2], weight.shape[-1]
-    with torch.no_grad():
-        if distribution == "uniform":
-            a = uniform_bound(scheme, fan_in, fan_out)
-            return weight.uniform_(-a, a, generator=generator)
-        if distribution == "normal":
-            return weight.normal_(0.0, math.sqrt(variance(scheme, fan_in, fan_out)), generator=generator)
-    raise ValueError(f"unknown distribution '{distribution}'; choose uniform or normal")

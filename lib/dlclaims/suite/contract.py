@@ -1,0 +1,235 @@
+"""The analysis contract: what an analysis file declares, how it is found, loaded and checked.
+
+An analysis is one file ``analyses/<name_with_underscores>.py`` (its CLI name has dashes; a
+file whose name starts with ``_`` is a helper, not an analysis) with its method text beside it
+in ``analyses/<name_with_underscores>.md``. :class:`Analysis` below is the contract as typed
+signatures, each member with its one-line rule; :func:`check_contract` enforces it when the
+file is loaded, before any compute. Turning flags into a ``Config`` is :mod:`.config`'s job,
+running the units :mod:`.runner`'s.
+
+The file ends with::
+
+    if __name__ == "__main__":
+        raise SystemExit(cli.main_for(__file__))
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import os
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Callable, Mapping, Protocol, Sequence
+
+import pandas as pd
+
+from dlclaims.suite import claims as claims_mod
+
+REPO = Path(__file__).resolve().parents[3]
+FIDELITIES = ("quick", "default", "full")
+RESERVED_TABLES = ("claims", "claim_seeds", "facts")  # written by the runner, never by an analysis
+
+Tables = dict[str, pd.DataFrame]
+Unit = dict[str, Any]
+
+
+class Analysis(Protocol):
+    """What ``analyses/<name>.py`` declares at module level (optional members marked so)."""
+
+    TITLE: str                           # one line for the report
+    LECTURE: str                         # the lecture sentence(s) tested, quoted
+    Config: type                         # a frozen dataclass of everything the run depends on;
+                                         #   fields made with option() are flags (``--width``)
+    QUICK: Any                           # the Config of a smoke run (--quick); FULL: optional,
+                                         #   the anchor papers' scale (--fidelity full)
+    CLAIMS: Sequence[claims_mod.Claim]   # declared before anything runs; ids unique
+    FIGURES: Sequence[Callable]          # figure_<name>(tables, cfg) -> Figure, one PNG each
+
+    def units(self, cfg) -> list[Unit]:
+        """Independent units of work, each a small dict of plain values that names it."""
+
+    def run_unit(self, cfg, unit: Unit) -> Tables:
+        """One unit's tidy tables; random draws from ``rng.stream(seed, name)`` only."""
+
+    def estimate(self, tables: Tables, cfg) -> Mapping[str, claims_mod.Estimate]:
+        """Exactly one estimate per CLAIMS id (per scope value), from the tables alone."""
+
+    # optional:
+    # FULL: Config                         the anchor papers' scale
+    # DEVICES: tuple[str, ...]             where it can run, default ("cpu",)
+    # AMENDMENTS: list[Amendment]          the ledger of changes after a baseline existed
+    # TOLERANCES: {table: {column: Tol}}   regression-check tolerances ("*": every table);
+    #                                      DEFAULT_TOLERANCE: Tol
+    # combine(tables, cfg) -> Tables       tables derived from all units' tables
+    # validate(cfg) -> None                raises ValueError for a config that cannot run
+
+
+REQUIRED = ("TITLE", "LECTURE", "Config", "QUICK", "CLAIMS", "units", "run_unit", "estimate", "FIGURES")
+
+
+@dataclasses.dataclass(frozen=True)
+class Tol:
+    """Regression-check tolerance of a numeric column: ``|new − old| ≤ atol + rtol·|old|``."""
+
+    rtol: float = 1e-4
+    atol: float = 1e-8
+
+
+class UsageError(Exception):
+    """Bad input from the user: reported as one line, exit status 2."""
+
+
+class ContractError(UsageError):
+    """An analysis file that does not follow the contract: one line, before any compute."""
+
+
+def option(default: Any, help: str, parse: Callable[[str], Any] | None = None, **kw) -> Any:
+    """A Config field that is also a command-line flag (``width`` → ``--width``).
+
+    ``parse`` checks and converts the text; by default from the field's type (see
+    :func:`dlclaims.suite.config.parser_for_type`): positive ``int``/``float``, ``bool``
+    as true/false, ``tuple[...]`` as comma-separated values.
+    """
+    return dataclasses.field(default=default, metadata=dict(help=help, parse=parse, **kw))
+
+
+# --- finding and loading -----------------------------------------------------------------------
+
+def analyses_dir() -> Path:
+    return Path(os.environ.get("DLCLAIMS_ANALYSES", REPO / "analyses"))
+
+
+def results_root() -> Path:
+    return Path(os.environ.get("DLCLAIMS_RESULTS", REPO / "results"))
+
+
+def full_results_root() -> Path:
+    """Where ``--fidelity full`` writes by default: never over the committed baseline."""
+    return Path(os.environ.get("DLCLAIMS_FULL_RESULTS", REPO / "results-full"))
+
+
+def names() -> list[str]:
+    """Every analysis's CLI name: ``analyses/[a-z]*.py`` (``_helpers.py`` are not analyses)."""
+    return sorted(p.stem.replace("_", "-") for p in analyses_dir().glob("[a-z]*.py"))
+
+
+def module_name_of(name: str) -> str:
+    return f"dlclaims_analyses.{name.replace('-', '_')}"
+
+
+def load_path(path: Path, module_name: str) -> ModuleType:
+    """Import an analysis file under a fixed module name (workers load it the same way)."""
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    package = module_name.rpartition(".")[0]
+    if package and package not in sys.modules:  # so pickle can import the Config class by name
+        sys.modules[package] = ModuleType(package)
+        sys.modules[package].__path__ = []
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[module_name]
+        raise
+    return module
+
+
+def load(name: str) -> ModuleType:
+    """Import ``analyses/<name>.py`` by its CLI name and check its contract."""
+    if name not in names():
+        raise UsageError(f"unknown analysis '{name}'; choose from: {', '.join(names()) or '(none)'}")
+    module = load_path(analyses_dir() / f"{name.replace('-', '_')}.py", module_name_of(name))
+    check_contract(module)
+    return module
+
+
+def name_of(module: ModuleType) -> str:
+    return Path(module.__file__).stem.replace("_", "-")
+
+
+def method_text_path(module: ModuleType) -> Path:
+    """``analyses/<name>.md``: the method text the report renders (template fields filled)."""
+    return Path(module.__file__).with_suffix(".md")
+
+
+def where(module: ModuleType) -> str:
+    return f"analyses/{Path(module.__file__).name}"
+
+
+def check_contract(module: ModuleType) -> None:
+    """Raise :class:`ContractError` naming the first missing or malformed piece."""
+
+    def bad(what: str) -> ContractError:
+        return ContractError(f"{where(module)}: {what} (see the contract in lib/dlclaims/suite/contract.py)")
+
+    missing = [piece for piece in REQUIRED if not hasattr(module, piece)]
+    if missing:
+        raise bad(f"missing {', '.join(missing)}")
+    if not (isinstance(module.TITLE, str) and isinstance(module.LECTURE, str)):
+        raise bad("TITLE and LECTURE must be strings")
+    if not (isinstance(module.Config, type) and dataclasses.is_dataclass(module.Config)):
+        raise bad("Config must be a dataclass")
+    for fidelity in ("QUICK", "FULL"):
+        if hasattr(module, fidelity) and not isinstance(getattr(module, fidelity), module.Config):
+            raise bad(f"{fidelity} must be a Config")
+    for fn in ("units", "run_unit", "estimate"):
+        if not callable(getattr(module, fn)):
+            raise bad(f"{fn} must be a function")
+    if not all(callable(f) for f in module.FIGURES):
+        raise bad("FIGURES must be a list of functions")
+    claims = module.CLAIMS
+    if not claims or not all(isinstance(c, claims_mod.Claim) for c in claims):
+        raise bad("CLAIMS must be a non-empty list of Claim")
+    ids = [c.id for c in claims]
+    if len(set(ids)) != len(ids):
+        raise bad(f"duplicate claim ids {sorted({i for i in ids if ids.count(i) > 1})}")
+    for amendment in getattr(module, "AMENDMENTS", []):
+        if not isinstance(amendment, claims_mod.Amendment):
+            raise bad("AMENDMENTS must be a list of Amendment")
+        if amendment.claim not in ids:
+            raise bad(f"amendment for undeclared claim '{amendment.claim}'")
+
+
+def check_estimate_ids(module: ModuleType, estimates: Mapping) -> None:
+    """One line naming the ids where ``estimate`` and ``CLAIMS`` disagree."""
+    declared = [c.id for c in module.CLAIMS]
+    missing = [i for i in declared if i not in estimates]
+    extra = sorted(set(estimates) - set(declared))
+    if missing or extra:
+        parts = ([f"no estimate for declared claim(s) {', '.join(missing)}"] if missing else []) + \
+                ([f"estimate for undeclared claim(s) {', '.join(extra)}"] if extra else [])
+        raise ContractError(f"{where(module)}: estimate(): {'; '.join(parts)}")
+
+
+def dry_estimate(module: ModuleType, cfg) -> None:
+    """Check the claim ids before any unit runs, where ``estimate`` can run on no tables.
+
+    Most estimates need their tables and raise on empty ones; those are checked right after
+    the units instead (:func:`check_estimate_ids`)."""
+    empty: Tables = {}
+    try:
+        estimates = module.estimate(empty, cfg)
+    except Exception:  # noqa: BLE001 — needs real tables: checked after the run
+        return
+    if isinstance(estimates, Mapping):
+        check_estimate_ids(module, estimates)
+
+
+def check_tables(module: ModuleType, tables: Mapping[str, Any]) -> None:
+    """A table named like a file the runner writes is one line, before anything is written."""
+    clash = [name for name in tables if name in RESERVED_TABLES]
+    if clash:
+        raise ContractError(f"{where(module)}: table name(s) {', '.join(clash)} are reserved "
+                            f"({', '.join(RESERVED_TABLES)} are written by the runner); rename them")
+
+
+def devices(module: ModuleType) -> tuple[str, ...]:
+    return tuple(getattr(module, "DEVICES", ("cpu",)))
+
+
+def fidelities(module: ModuleType) -> list[str]:
+    return [f for f in FIDELITIES if f == "default" or hasattr(module, f.upper())]
