@@ -5,8 +5,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-# One target per analysis: analyses/foo_bar.py -> `make foo-bar`.
-ANALYSES := $(subst _,-,$(basename $(notdir $(wildcard analyses/[a-z]*.py))))
+# One target per analysis: analyses/foo_bar.py (or the folder analyses/foo_bar/) -> `make foo-bar`.
+ANALYSES := $(sort $(subst _,-,$(basename $(notdir $(wildcard analyses/[a-z]*.py))) \
+                               $(notdir $(patsubst %/__init__.py,%,$(wildcard analyses/[a-z]*/__init__.py)))))
 RUN_ARGS ?=
 
 .PHONY: all setup analyses report check test test-slow bench clean help $(ANALYSES)

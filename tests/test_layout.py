@@ -85,23 +85,36 @@ def test_no_private_name_crosses_a_module():
     assert bad == []
 
 
-@pytest.mark.parametrize("path", sorted(ANALYSES.glob("[a-z]*.py")), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", sorted(p for p in ANALYSES.rglob("*.py") if "__pycache__" not in p.parts),
+                         ids=lambda p: str(p.relative_to(ANALYSES)))
 def test_an_analysis_file_stays_readable(path):
     assert len(path.read_text().splitlines()) <= MAX_ANALYSIS_LINES
 
 
-@pytest.mark.parametrize("path", sorted(ANALYSES.glob("[a-z]*.py")), ids=lambda p: p.stem)
-def test_the_method_text_has_no_hand_typed_result(path):
-    text = path.with_suffix(".md")
+def test_an_analysis_never_imports_another():
+    names = {n.replace("-", "_") for n in contract.names()}
+    bad = []
+    for path in ANALYSES.rglob("*.py"):
+        own = path.relative_to(ANALYSES).parts[0].removesuffix(".py")
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                mods = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+                bad += [f"{path.name}: {m}" for m in mods if m.split(".")[-1] in names - {own}]
+    assert bad == []
+
+
+@pytest.mark.parametrize("name", contract.names())
+def test_the_method_text_has_no_hand_typed_result(name):
+    text = contract.method_text_path(name)
     assert text.exists(), f"{text.name}: the method text is missing"
     assert method_text.hand_typed_numbers(text.read_text()) == []
 
 
-@pytest.mark.parametrize("path", sorted(ANALYSES.glob("[a-z]*.py")), ids=lambda p: p.stem)
-def test_every_field_of_the_method_text_is_filled_from_the_committed_results(path):
+@pytest.mark.parametrize("name", contract.names())
+def test_every_field_of_the_method_text_is_filled_from_the_committed_results(name):
     from dlclaims.suite import report
 
-    folder = contract.REPO / "results" / path.stem.replace("_", "-")
+    folder = contract.REPO / "results" / name
     text = report.method(folder, results.read_meta(folder), results.read_claims(folder))
     assert "{{" not in text
 

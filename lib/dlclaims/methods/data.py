@@ -30,8 +30,27 @@ class Split:
     def n_classes(self) -> int:
         return int(self.y_train.max()) + 1
 
-    def to(self, device: str) -> "Split":
-        return Split(*(t.to(device) for t in (self.x_train, self.y_train, self.x_test, self.y_test)))
+    def to(self, device: str | None = None, dtype: torch.dtype | None = None) -> "Split":
+        """On ``device``; features (not labels) in ``dtype``."""
+        x = (t.to(device=device, dtype=dtype) for t in (self.x_train, self.x_test))
+        y = (t.to(device=device) for t in (self.y_train, self.y_test))
+        (x_train, x_test), (y_train, y_test) = x, y
+        return Split(x_train, y_train, x_test, y_test)
+
+    def centred(self) -> "Split":
+        """Features minus the training set's per-feature mean (train and test alike)."""
+        mean = self.x_train.mean(0)
+        return Split(self.x_train - mean, self.y_train, self.x_test - mean, self.y_test)
+
+    def standardised(self) -> "Split":
+        """Features minus the training mean, over the training standard deviation, both over
+        every pixel at once (one scalar each: Page's CIFAR-10 preprocessing)."""
+        mean, sd = self.x_train.mean(), self.x_train.std()
+        return Split((self.x_train - mean) / sd, self.y_train, (self.x_test - mean) / sd, self.y_test)
+
+    def numpy(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(x_train, y_train, x_test, y_test) as numpy arrays."""
+        return tuple(t.cpu().numpy() for t in (self.x_train, self.y_train, self.x_test, self.y_test))
 
 
 @lru_cache(maxsize=None)

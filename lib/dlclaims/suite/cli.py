@@ -99,7 +99,9 @@ def cmd_report(root: Path | None, redraw: bool) -> int:
 
 def main_for(path: str, argv: Sequence[str] | None = None) -> int:
     """The entry point of ``python analyses/<name>.py``: the same as ``dlclaims run <name>``."""
-    return main(["run", Path(path).stem.replace("_", "-"), *(sys.argv[1:] if argv is None else argv)])
+    path = Path(path)
+    stem = path.parent.name if path.name == "__init__.py" else path.stem
+    return main(["run", stem.replace("_", "-"), *(sys.argv[1:] if argv is None else argv)])
 
 
 def main(argv: Sequence[str] | None = None) -> int:

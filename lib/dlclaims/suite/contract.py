@@ -1,8 +1,10 @@
 """The analysis contract: what an analysis file declares, how it is found, loaded and checked.
 
 An analysis is one file ``analyses/<name_with_underscores>.py`` (its CLI name has dashes; a
-file whose name starts with ``_`` is a helper, not an analysis) with its method text beside it
-in ``analyses/<name_with_underscores>.md``. :class:`Analysis` below is the contract as typed
+file whose name starts with ``_`` is a helper, not an analysis), or, for a family too large for
+one readable file, a folder ``analyses/<name_with_underscores>/`` whose ``__init__.py`` owns the
+claims, ``estimate`` and figures and imports its sub-experiments relatively. Its method text
+lies beside it in ``analyses/<name_with_underscores>.md``. :class:`Analysis` below is the contract as typed
 signatures, each member with its one-line rule; :func:`check_contract` enforces it when the
 file is loaded, before any compute. Turning flags into a ``Config`` is :mod:`.config`'s job,
 running the units :mod:`.runner`'s.
@@ -63,6 +65,8 @@ class Analysis(Protocol):
     # TOLERANCES: {table: {column: Tol}}   regression-check tolerances ("*": every table);
     #                                      DEFAULT_TOLERANCE: Tol
     # combine(tables, cfg) -> Tables       tables derived from all units' tables
+    # facts(tables, cfg) -> {name: number}  named numbers the method text cites ({{name}}),
+    #                                      written to facts.csv (see suite/method_text.py)
     # validate(cfg) -> None                raises ValueError for a config that cannot run
 
 
@@ -111,8 +115,17 @@ def full_results_root() -> Path:
 
 
 def names() -> list[str]:
-    """Every analysis's CLI name: ``analyses/[a-z]*.py`` (``_helpers.py`` are not analyses)."""
-    return sorted(p.stem.replace("_", "-") for p in analyses_dir().glob("[a-z]*.py"))
+    """Every analysis's CLI name: ``analyses/[a-z]*.py`` and ``analyses/[a-z]*/__init__.py``
+    (``_helpers.py`` are not analyses)."""
+    files = [p.stem for p in analyses_dir().glob("[a-z]*.py")]
+    folders = [p.parent.name for p in analyses_dir().glob("[a-z]*/__init__.py")]
+    return sorted(s.replace("_", "-") for s in files + folders)
+
+
+def path_of(name: str) -> Path:
+    """The file that defines analysis ``name``: ``<stem>.py`` or ``<stem>/__init__.py``."""
+    stem = analyses_dir() / name.replace("-", "_")
+    return stem.with_suffix(".py") if stem.with_suffix(".py").exists() else stem / "__init__.py"
 
 
 def module_name_of(name: str) -> str:
@@ -127,7 +140,9 @@ def load_path(path: Path, module_name: str) -> ModuleType:
     if package and package not in sys.modules:  # so pickle can import the Config class by name
         sys.modules[package] = ModuleType(package)
         sys.modules[package].__path__ = []
-    spec = importlib.util.spec_from_file_location(module_name, path)
+    path = Path(path)
+    folder = [str(path.parent)] if path.name == "__init__.py" else None  # a family as a folder
+    spec = importlib.util.spec_from_file_location(module_name, path, submodule_search_locations=folder)
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
     try:
@@ -142,22 +157,28 @@ def load(name: str) -> ModuleType:
     """Import ``analyses/<name>.py`` by its CLI name and check its contract."""
     if name not in names():
         raise UsageError(f"unknown analysis '{name}'; choose from: {', '.join(names()) or '(none)'}")
-    module = load_path(analyses_dir() / f"{name.replace('-', '_')}.py", module_name_of(name))
+    module = load_path(path_of(name), module_name_of(name))
     check_contract(module)
     return module
 
 
+def _stem(module: ModuleType) -> str:
+    path = Path(module.__file__)
+    return path.parent.name if path.name == "__init__.py" else path.stem
+
+
 def name_of(module: ModuleType) -> str:
-    return Path(module.__file__).stem.replace("_", "-")
+    return _stem(module).replace("_", "-")
 
 
-def method_text_path(module: ModuleType) -> Path:
-    """``analyses/<name>.md``: the method text the report renders (template fields filled)."""
-    return Path(module.__file__).with_suffix(".md")
+def method_text_path(name: str) -> Path:
+    """``analyses/<stem>.md``: the method text the report renders (template fields filled)."""
+    return analyses_dir() / f"{name.replace('-', '_')}.md"
 
 
 def where(module: ModuleType) -> str:
-    return f"analyses/{Path(module.__file__).name}"
+    path = Path(module.__file__)
+    return f"analyses/{path.parent.name}/" if path.name == "__init__.py" else f"analyses/{path.name}"
 
 
 def check_contract(module: ModuleType) -> None:

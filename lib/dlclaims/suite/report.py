@@ -97,7 +97,7 @@ def undecided_lines(d: Path, claims: pd.DataFrame) -> list[str]:
 
 def method(d: Path, meta: dict, claims: pd.DataFrame) -> str:
     """The family's method text (``analyses/<name>.md``) with its fields filled from this run."""
-    path = contract.analyses_dir() / f"{d.name.replace('-', '_')}.md"
+    path = contract.method_text_path(d.name)
     if not path.exists():
         return ""
     facts_path = d / f"{results.FACTS_TABLE}.csv"

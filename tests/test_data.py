@@ -1,0 +1,32 @@
+"""The packaged data sets and the Split transforms, against numpy on the same arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from dlclaims.methods import data
+
+
+def test_a_split_is_stratified_and_the_same_for_the_same_seed():
+    a, b = data.split("digits", seed=0), data.split("digits", seed=0)
+    assert torch.equal(a.x_train, b.x_train) and a.n_features == 64 and a.n_classes == 10
+    counts = np.bincount(a.y_test.numpy(), minlength=10)
+    assert counts.min() >= 34 and counts.max() <= 38  # 20% of about 180 per class
+    assert len(data.split("digits", n_train=300).y_train) == 300
+
+
+def test_centring_and_standardising_use_the_training_statistics_only():
+    s = data.split("digits", seed=0)
+    x, _, xt, _ = s.numpy()
+    c = s.centred()
+    np.testing.assert_allclose(c.x_train.numpy(), x - x.mean(0), atol=1e-6)
+    np.testing.assert_allclose(c.x_test.numpy(), xt - x.mean(0), atol=1e-6)
+    z = s.standardised()
+    np.testing.assert_allclose(z.x_train.numpy(), (x - x.mean()) / x.std(ddof=1), rtol=1e-5, atol=1e-5)
+    assert abs(float(z.x_train.mean())) < 1e-5 and abs(float(z.x_test.mean())) > 1e-4
+
+
+def test_to_casts_features_but_keeps_labels_integral():
+    s = data.split("digits").to("cpu", torch.float64)
+    assert s.x_train.dtype == torch.float64 and s.y_train.dtype == torch.int64
