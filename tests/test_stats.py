@@ -1,7 +1,10 @@
 import numpy as np
+import pandas as pd
 import pytest
+from scipy import stats as sps
 
 from dlclaims.suite import stats
+from dlclaims.suite.claims import Claim, Estimate, at_least, at_most, between
 
 
 def test_mean_ci_covers_the_true_mean_about_95_percent():
@@ -125,3 +128,64 @@ def test_seeds_to_decide_is_where_the_t_interval_first_clears_the_threshold(mean
     assert not interval(n).ci_low <= threshold <= interval(n).ci_high
     assert interval(n - 1).ci_low <= threshold <= interval(n - 1).ci_high
     assert stats.seeds_to_decide([0.4, 0.6, 0.5], 0.5) == float("inf")
+
+
+# --- every group, censored medians, summaries, per-seed samples ---------------------------------
+
+def _est(v, lo, hi):
+    return Estimate(v, lo, hi)
+
+
+@pytest.mark.parametrize("groups, verdict", [
+    ([(1.0, 0.95, 1.05), (1.1, 1.02, 1.18)], "holds"),       # every group inside [0.8, 1.25]
+    ([(1.0, 0.95, 1.05), (1.5, 1.3, 1.7)], "fails"),         # one group wholly outside
+    ([(1.0, 0.95, 1.05), (1.2, 1.1, 1.4), (0.5, 0.4, 0.6)], "fails"),  # one outside, one straddling
+    ([(1.0, 0.95, 1.05), (1.2, 1.1, 1.4)], "inconclusive"),  # none outside, one straddling
+])
+def test_every_group_is_the_conjunction_of_the_groups_verdicts(groups, verdict):
+    rule = between(0.8, 1.25)
+    estimates = [_est(*g) for g in groups]
+    expected = ("fails" if any(rule.verdict(e) == "fails" for e in estimates) else
+                "holds" if all(rule.verdict(e) == "holds" for e in estimates) else "inconclusive")
+    assert expected == verdict
+    assert rule.verdict(stats.every_group(estimates, rule)) == verdict
+    one_sided = at_least(0.9)
+    assert one_sided.verdict(stats.every_group(estimates, one_sided)) == one_sided.verdict(
+        stats.worst(estimates, largest=False))
+
+
+def test_the_censored_median_uses_scipys_order_statistic_interval():
+    values = np.array([3.0, 5, 7, 9, 11, 13, np.inf, np.inf, 2, 4, 6, 8])
+    est = stats.median_ci(values)
+    ci = sps.quantile_test(values, q=0, p=0.5).confidence_interval(0.95)
+    assert est.value == np.median(values) and (est.ci_low, est.ci_high) == (ci.low, ci.high)
+    assert np.isnan(stats.median_ci([1.0, 2.0, 3.0]).ci_low)  # too few replicates for 95%
+
+
+def test_summary_gives_one_row_per_group_with_its_t_interval():
+    table = pd.DataFrame(dict(g=["a"] * 4 + ["b"] * 3, y=[1.0, 2, 3, 4, 10, 10, 10]))
+    out = stats.summary(table, ["g"], "y").set_index("g")
+    ref = stats.mean_ci([1.0, 2, 3, 4])
+    assert out.loc["a", "n"] == 4 and out.loc["a", "mean"] == 2.5 and out.loc["a", "ci_low"] == ref.ci_low
+    assert out.loc["b", "ci_low"] == out.loc["b", "ci_high"] == 10
+
+
+def test_estimates_carry_their_per_seed_samples_on_their_own_scale():
+    a, b = np.array([2.0, 4.0, 8.0]), np.array([1.0, 1.0, 2.0])
+    assert stats.mean_ci(a).samples == (2.0, 4.0, 8.0) and stats.mean_ci(a).scale == "mean"
+    ratio = stats.paired_ratio(a, b)
+    assert ratio.scale == "log" and np.allclose(ratio.samples, np.log(a / b))
+    assert stats.paired_difference(a, b).samples == (1.0, 3.0, 6.0)
+
+
+def test_the_seed_table_says_how_many_seeds_would_decide_each_row():
+    claims = [Claim("X1", "lecture", "s", "mean", at_least(0.5)), Claim("X2", "lecture", "s", "ratio", at_most(1.0)),
+              Claim("X3", "check", "s", "exact", at_most(1e-6))]
+    x1 = np.array([0.52, 0.61, 0.47, 0.58])
+    estimates = {"X1": stats.mean_ci(x1), "X2": stats.geometric_mean_ci([0.5, 0.6, 0.55]),
+                 "X3": Estimate.exact(0.0)}
+    table = stats.seed_table(claims, estimates).set_index("claim")
+    assert list(table.index) == ["X1", "X2"]  # an exact check has no seeds
+    assert table.seeds_to_decide["X1"] == stats.seeds_to_decide(x1, 0.5)
+    assert table.summary["X2"] == "log"
+    assert table.seeds_to_decide["X2"] == stats.seeds_to_decide(np.log([0.5, 0.6, 0.55]), 0.0)
