@@ -1,15 +1,7 @@
-"""Activation collapse at depth with He init (claims A1-A6).
-
-Page's setup: 50 bias-free Linear(2048, 2048) + ReLU blocks, He init U(±√(6/n)),
-512 inputs of iid N(0, 1). Per layer we measure the between-channel share of variance
-(law of total variance: Var of channel means / total variance), the mean squared
-pre-activation, and the majority-class fraction of a random 10-way linear head, for
-He + ReLU (uniform and Gaussian), linear, BN + ReLU and Page's centred ReLU. An
-init x activation study (Glorot & Bengio's figures 6-7) adds the per-layer variance of
-activations and back-propagated gradients for He/Xavier + ReLU, Xavier + tanh and the
-old U(±1/√n) + tanh, judged at Glorot & Bengio's depth (5 layers) and, as labelled
-extrapolations, at Page's depth (50).
-"""
+"""Activation collapse at depth (claims A1–A6c-50): Page's 50 × 2048 bias-free net at He init, per
+layer the between-channel share of variance, the second moment and a random head's majority class,
+for ReLU, linear, BN and centred-ReLU variants on shared draws; and Glorot & Bengio's init ×
+activation study (activation and gradient variance per layer) at depths 5 and 50."""
 
 from __future__ import annotations
 
@@ -21,6 +13,7 @@ import pandas as pd
 import torch
 
 from dlclaims.methods import inits
+from dlclaims.rng import stream
 from dlclaims.suite import cli, plots, stats
 from dlclaims.suite.contract import Tol, option
 from dlclaims.suite.claims import Amendment, Claim, Estimate, at_least, at_most, between
@@ -35,105 +28,22 @@ initialization" (000). With the old U(±1/√n), n Var w = 1/3, "and after a few
 signal dies down; the same happens in backprop. Xavier initialization tries to reduce the
 change in variance" (004, after Glorot & Bengio 2010)."""
 
-# The bands, declared before the run (reasons in NOTES):
-SCALE_BAND = (0.5, 2.0)  # end-to-end second-moment ratio of a net that "preserves" it (A4, A5c)
+# --- claims, declared before the run (the bands' reasons at length: analyses/activation_collapse.md)
+COLLAPSED = 0.9  # nine tenths of the variance between channels: each channel is nearly one constant (A1)
+MAJORITY = 0.5  # "most inputs" in one class: more than half of them (A2)
 NO_COLLAPSE = 0.05  # between-channel share, or its growth with depth, of a net without collapse (A3, A5, A5b)
-DIES = 1 / 16  # old init: activation variance lost by layer 5, at least a halving per layer (A6a)
-XAVIER_GAIN = 2.0  # old's change of variance over Xavier's, over Glorot's 5 layers (A6b, A6c)
-
-NOTES = """\
-**Setup.** Page's exactly: depth 50, width 2048, no biases, 512 inputs of iid N(0, 1),
-He init U(±√(6/n)); a channel is one unit, its distribution over the 512 inputs. All
-variants of one seed share the same uniform (and Gaussian) draws, rescaled to each
-scheme's variance (common random numbers: a difference between variants is the
-variants'). BN is train-mode batch statistics without affine parameters, before the
-ReLU. Page's centred ReLU is (relu(x) − √(1/π))/√(1 − 1/π), exactly centred and
-unit-variance for x ~ N(0, 2), the pre-activation variance He init keeps. The
-majority-class head is a random N(0, 1/n) 10-way linear layer on each block's output.
-Six seeds (three per worker on two cores).
-
-**Init × activation study** (A6) runs on the first 64 inputs of each seed: forward,
-then the cross-entropy of the random head (on the last block's output) against random
-labels is back-propagated, and we record the variance of ∂loss/∂(pre-activation) per
-layer. It is done for a 5-layer net (the first 5 blocks, head on block 5) and for the
-50-layer net. **Glorot & Bengio (2010)** studied nets of 5 hidden layers of 1000 tanh
-units (we use 2048, the width the rest of the family shares), and their claim, as the
-lecture (004) puts it, is comparative: with n Var w = 1/3 per layer the signal dies and
-"Xavier initialization tries to reduce the change in variance". So A6a–A6c are judged
-at depth 5, A6b and A6c as per-seed paired contrasts of Xavier against the old init;
-the depth-50 numbers are kept, with the old rules, as rows A6a-50, A6b-50, A6c-50 of
-kind `derived` (an extrapolation to 10× the source's depth). Before the run, the mean-field recursion of a 5-layer tanh net fed unit-variance
-inputs predicted: activation variance layer 5 / layer 1 = 0.010 (old), 0.26 (Xavier);
-gradient variance layer 1 / layer 5 = 0.0069 (old), 0.17 (Xavier). So even Xavier + tanh
-changes the variance by a factor ≈ 4 over 5 layers with N(0, 1) inputs (tanh saturates);
-the claim is that it changes it far less than the old init (a factor ≈ 25 less).
-
-**The bands, and why** (declared before the run).
-- *A4, A5c: end-to-end ratio in [0.5, 2].* He et al. (2015, eqs. 9-10) write the last
-  layer's variance as the first layer's times ∏ ½ n_l Var w_l, and call an init proper
-  when this product neither reduces nor magnifies the signal exponentially; He's init
-  makes every factor 1, while Xavier's makes it ½ (the lecture, 004). The claim is thus
-  about the end-to-end ratio, per seed. A factor 2 end to end is one Xavier layer's
-  error over the whole net: over 49 layer transitions it allows a per-layer gain within
-  2^(±1/49) = 1 ± 1.4%. It fails for Xavier + ReLU (2⁻⁴⁹), for He mis-scaled by 5%
-  (0.95⁴⁹ = 0.08, 1.05⁴⁹ = 11), and for the centred ReLU's drift. The old rule (per-layer
-  geometric mean in [0.9, 1.1]) allowed an end-to-end change from 0.006× to 107×.
-- *A3, A5, A5b: no collapse = ≤ 0.05 of the variance between channels* (A3's threshold,
-  now used for every "no collapse" row of the family). For BN the share is measured on
-  the linear output that feeds BN (what the next BN must undo). Each ReLU shifts the
-  channel means by the same ≈ √(1/2π), so the linear output feeding layer l ≥ 2 has a
-  share ≈ 1/π ≈ 0.32 in every layer; "BN fixes this" means the share does not *grow*
-  with depth as He + ReLU's does (0.32 at layer 2 → 0.98 at layer 50). A5 is the growth
-  from layer 2 to the last layer, a per-seed paired difference. (On BN's normalised
-  output the share is 0 by construction, 1e-15: the old A5 could not fail for BN.)
-- *A6a: old init's signal dies = activation variance at layer 5 ≤ 1/16 of layer 1's*:
-  at least a halving per layer (Xavier + ReLU's rate, A6d). The old rule (≤ 0.01 at
-  depth 50) asked only for a per-layer factor below 0.01^(1/49) = 0.91; the new one is
-  stricter per layer. We knew from the issue that the depth-5 value lies above 0.01.
-- *A6b, A6c: the old init changes the variance at least 2× more than Xavier* (the change
-  over 5 layers as a factor ≥ 1, exp|log(ratio)|; geometric mean over seeds of old / Xavier;
-  2 is the family's unit of a material change of scale, as in A4).
-
-**Centred ReLU (A5b, A5c)** is Page's fix, not a lecture sentence: kind `derived`. Its
-channels do not collapse, but its second moment is not kept: for q = E z², one layer maps
-q to q + (2/(1 − 1/π))(√(q/2π) − √(1/π))², which is ≥ q with equality only at q = 2, so
-any finite-width fluctuation away from 2 is ratcheted upward. The mean squared
-pre-activation grows from ≈ 2 at layer 1 to tens by layer 50 (see `layers.csv` and the
-figure), which A5c reports against A4's band.
-
-**Anchors beside ours** (default baseline, 6 seeds).
-- Page: channels collapse by layer 50 (his per-channel histograms): our between-channel
-  share reaches 0.98 for He + ReLU, 0.002 without ReLU, and BN's normalised output is
-  centred by construction while the linear output it receives keeps a share ≈ 0.31 at
-  layer 2 and ≈ 0.28 at layer 50 (no growth: A5 ≈ −0.04).
-- He et al. (2015): ∏ ½ n Var w = 1 keeps the expected second moment. Ours, He + ReLU,
-  last / first layer per seed: 0.49–1.12 (geometric mean ≈ 0.73; the log-ratio spreads by
-  ≈ 0.3 per seed at depth/width = 50/2048, a spread that grows with depth/width as
-  Hanin & Rolnick (2018) showed, so a single net can lose half its second moment by
-  chance); He with Gaussian draws ≈ 0.85; the linear net ≈ 0.99.
-- Lecture (004): Xavier + ReLU keeps ½ per layer: ours 0.497 (A6d); the old init
-  n Var w = ⅓ per layer: ours ≈ 0.33 per layer beyond layer 2 (figure `layer_ratios`).
-- Glorot & Bengio (2010, figs. 6-7: with the standard init the activations shrink in the
-  upper layers and the back-propagated gradients in the lower ones; the normalised init
-  keeps both roughly level): over their 5 layers our change factors are ≈ 97
-  (activations) and ≈ 145 (gradients) for the old init against ≈ 3.8 and ≈ 6 for Xavier,
-  within 1% of the mean-field predictions above.
-- Centred ReLU: mean square ≈ 2 at layer 1, 13–118 at layer 50 over seeds (A5c ≈ 18×).
-
-**Kinds.** A1–A5, A6a–A6d: `lecture`; A5b, A5c, A6a-50, A6b-50, A6c-50: `derived`.
-A6d (Xavier + ReLU halves per layer) equals ½ × He + ReLU's per-layer factor exactly on
-shared draws (ReLU is positively homogeneous); it is kept as declared.
-
-**Statistics.** Every number entering a verdict is a mean over seeds with a Student-t
-95% interval; ratios are geometric means of per-seed ratios (t interval of the log),
-contrasts between variants are per-seed paired on common random numbers."""
+SCALE_BAND = (0.5, 2.0)  # end to end, one Xavier layer's factor 2 either way (A4, A5c, A6b-50, A6c-50)
+DIES = 1 / 16  # old init: at least a halving per layer over Glorot & Bengio's 4 transitions (A6a)
+XAVIER_GAIN = 2.0  # the old init changes the variance by at least the family's factor 2 more than Xavier (A6b, A6c)
+HALVES = (0.45, 0.55)  # the lecture's ½ per layer for Xavier + ReLU, within ±10% (A6d)
+DEAD_AT_DEPTH = 0.01  # at Page's depth the old init's signal is below 1% of its layer-1 value (A6a-50)
 
 CLAIMS = [
     Claim("A1", "lecture", "With He init + ReLU and no normalisation, each channel collapses to a near-constant value with depth",
-          "between-channel share of variance at the last layer (He uniform + ReLU)", at_least(0.9)),
+          "between-channel share of variance at the last layer (He uniform + ReLU)", at_least(COLLAPSED)),
     Claim("A2", "lecture", "The network then predicts (nearly) one class for most inputs",
           "majority-class fraction of a random 10-way head at the last layer (He + ReLU); chance is about 0.1",
-          at_least(0.5)),
+          at_least(MAJORITY)),
     Claim("A3", "lecture", "Without ReLU (linear, Var w = 1/n) there is no collapse",
           "between-channel share at the last layer (linear)", at_most(NO_COLLAPSE)),
     Claim("A4", "lecture", "He init still preserves the total second moment layer to layer",
@@ -158,9 +68,9 @@ CLAIMS = [
           "(tanh), old init over Xavier, geometric mean of per-seed ratios", at_least(XAVIER_GAIN)),
     Claim("A6d", "lecture", "Xavier with ReLU halves the variance per layer, He does not (A4)",
           "per-layer ratio of mean squared pre-activation, geometric mean over layers (Xavier + ReLU)",
-          between(0.45, 0.55)),
+          between(*HALVES)),
     Claim("A6a-50", "derived", "Extrapolation to depth 50 (10× Glorot & Bengio's): old init + tanh",
-          "activation variance at layer 50 / at layer 1 (old + tanh)", at_most(0.01)),
+          "activation variance at layer 50 / at layer 1 (old + tanh)", at_most(DEAD_AT_DEPTH)),
     Claim("A6b-50", "derived", "Extrapolation to depth 50: Xavier keeps tanh activations within a factor 2",
           "activation variance at layer 50 / at layer 1 (Xavier + tanh)", between(*SCALE_BAND)),
     Claim("A6c-50", "derived", "Extrapolation to depth 50: Xavier keeps tanh back-propagated gradients within a factor 2",
@@ -218,7 +128,8 @@ TOLERANCES = {
 }
 DEFAULT_TOLERANCE = Tol(rtol=1e-3, atol=1e-7)
 
-PAGE_DEPTHS = (1, 2, 5, 10, 20, 50)
+# --- config ----------------------------------------------------------------------------------
+PAGE_DEPTHS = (1, 2, 5, 10, 20, 50)  # layers whose per-channel densities are kept (Page's pictures)
 DENSITY_VARIANTS = ("he_relu", "linear", "bn_relu")
 DENSITY_CHANNELS = 10
 DENSITY_BINS = 40
@@ -251,15 +162,15 @@ INIT_STUDY_VARIANTS = ("he_relu", "xavier_relu", "xavier_tanh", "old_tanh")
 
 @dataclass(frozen=True)
 class Config:
-    width: int = option(2048, "units per layer")
-    depth: int = option(50, "number of Linear + activation blocks")
-    inputs: int = option(512, "iid N(0, 1) inputs")
+    width: int = option(2048, "units per layer")  # Page's
+    depth: int = option(50, "number of Linear + activation blocks")  # Page's
+    inputs: int = option(512, "iid N(0, 1) inputs")  # Page's
     study_inputs: int = 64  # the init study's inputs: the first ones of each seed
     glorot_depth: int = GLOROT_DEPTH  # where the init study's comparative claims are judged
     sweep_depths: tuple[int, ...] = ()  # more depths for the init study's backward pass (FULL)
-    classes: int = 10
-    seeds: int = 6
-    device: str = "cpu"
+    classes: int = 10  # a random 10-way head: chance is 1/10
+    seeds: int = 6  # three per worker on two cores
+    device: str = "cpu"  # or cuda (DEVICES)
 
 
 QUICK = Config(width=256, inputs=256, study_inputs=32, seeds=4)
@@ -418,17 +329,20 @@ def units(cfg: Config) -> list[dict]:
 
 
 def run_unit(cfg: Config, unit: dict) -> dict[str, pd.DataFrame]:
-    """One seed: every variant on the same inputs and the same weight draws."""
-    seed = unit["seed"]
-    g = torch.Generator(device=cfg.device).manual_seed(seed)
+    """One seed: every variant on the same inputs and the same weight draws (one stream each)."""
+    seed, device = unit["seed"], cfg.device
     shape = (cfg.depth, cfg.width, cfg.width)
+    study_inputs = min(cfg.study_inputs, cfg.inputs)
     with torch.no_grad():
-        x = torch.randn(cfg.inputs, cfg.width, generator=g, device=cfg.device)
-        draws = {"uniform": torch.empty(shape, device=cfg.device).uniform_(-1, 1, generator=g),
-                 "normal": torch.empty(shape, device=cfg.device).normal_(generator=g)}
-        head = torch.randn(cfg.classes, cfg.width, generator=g, device=cfg.device) / math.sqrt(cfg.width)
-        study_inputs = min(cfg.study_inputs, cfg.inputs)
-        labels = torch.randint(cfg.classes, (study_inputs,), generator=g, device=cfg.device)
+        x = torch.randn(cfg.inputs, cfg.width, generator=stream(seed, "inputs", device=device), device=device)
+        draws = {"uniform": torch.empty(shape, device=device).uniform_(
+                     -1, 1, generator=stream(seed, "weights", "uniform", device=device)),
+                 "normal": torch.empty(shape, device=device).normal_(
+                     generator=stream(seed, "weights", "normal", device=device))}
+        head = torch.randn(cfg.classes, cfg.width, generator=stream(seed, "head", device=device),
+                           device=device) / math.sqrt(cfg.width)
+        labels = torch.randint(cfg.classes, (study_inputs,), generator=stream(seed, "labels", device=device),
+                               device=device)
         layers, densities = page_study(cfg, seed, x, draws, head)
         study = init_study(cfg, seed, x[:study_inputs], draws, head, labels)
     tables = {"layers": pd.DataFrame(layers), "init_study": pd.DataFrame(study)}
@@ -453,11 +367,23 @@ def summarise(layers: pd.DataFrame, depths: list[int]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-# --- the claims ------------------------------------------------------------------------------
+# --- statistics: one line per claim ----------------------------------------------------------
 
-def per_seed(table: pd.DataFrame, variant: str, column: str, **where) -> np.ndarray:
+def by_layer(table: pd.DataFrame, variant: str, column: str, **where) -> np.ndarray:
     """(seeds, layers) array of one statistic for one variant."""
     return stats.per_seed(table, column, by="layer", variant=variant, **where)
+
+
+def along_signal(table: pd.DataFrame, variant: str, column: str, **where) -> np.ndarray:
+    """:func:`by_layer` in the order the signal travels: layer 1 → L for forward quantities,
+    L → 1 for back-propagated gradients."""
+    q = by_layer(table, variant, column, **where)
+    return q[:, ::-1] if column == "gradient_var" else q
+
+
+def at_last_layer(table: pd.DataFrame, variant: str, column: str, **kw) -> Estimate:
+    """Mean over seeds of one statistic at the last layer."""
+    return stats.mean_ci(by_layer(table, variant, column)[:, -1], **kw)
 
 
 def geometric_mean_ratio(q: np.ndarray) -> np.ndarray:
@@ -470,51 +396,78 @@ def end_to_end(q: np.ndarray) -> Estimate:
     return stats.paired_ratio(q[:, -1], q[:, 0])
 
 
-def change_factor(first: np.ndarray, last: np.ndarray) -> np.ndarray:
-    """How much a variance changes between two layers, as a factor ≥ 1 whichever way it goes."""
-    return np.exp(np.abs(np.log(np.asarray(last, dtype=float) / np.asarray(first, dtype=float))))
+def mean_end_to_end(q: np.ndarray) -> Estimate:
+    """Last layer over first, per seed (rows); arithmetic mean with its t interval."""
+    return stats.mean_ci(q[:, -1] / q[:, 0])
+
+
+def growth_from_layer_2(q: np.ndarray) -> Estimate:
+    """Last layer minus layer 2, per seed (rows): how much a share grows with depth (A5)."""
+    return stats.paired_difference(q[:, -1], q[:, 1])
+
+
+def change_factor(q: np.ndarray) -> np.ndarray:
+    """Per seed (rows), how much a quantity changes from the first column to the last, as a
+    factor ≥ 1 whichever way it goes."""
+    return np.exp(np.abs(np.log(np.asarray(q[:, -1], dtype=float) / np.asarray(q[:, 0], dtype=float))))
+
+
+def old_over_xavier(study: pd.DataFrame, column: str, depth: int) -> Estimate:
+    """The old init's change factor over Xavier's along the signal, per seed on shared draws (A6b, A6c)."""
+    old, xavier = (change_factor(along_signal(study, v, column, depth=depth)) for v in ("old_tanh", "xavier_tanh"))
+    return stats.paired_ratio(old, xavier)
 
 
 def estimate(tables: dict[str, pd.DataFrame], cfg: Config) -> dict[str, Estimate]:
     layers, study = tables["layers"], tables["init_study"]
-    share = {v: per_seed(layers, v, "share") for v in PAGE_VARIANTS}
-    bn_feed = per_seed(layers, "bn_relu", "linear_share")
-    glorot = {what: {v: per_seed(study, v, what, depth=cfg.glorot_depth) for v in ("xavier_tanh", "old_tanh")}
-              for what in ("activation_var", "gradient_var")}
-    act = glorot["activation_var"]
-    grad = glorot["gradient_var"]
-    forward_change = {v: change_factor(a[:, 0], a[:, -1]) for v, a in act.items()}
-    backward_change = {v: change_factor(g[:, -1], g[:, 0]) for v, g in grad.items()}
-    deep_act = {v: per_seed(study, v, "activation_var", depth=cfg.depth) for v in ("xavier_tanh", "old_tanh")}
-    deep_grad = per_seed(study, "xavier_tanh", "gradient_var", depth=cfg.depth)
     return {
-        "A1": stats.mean_ci(share["he_relu"][:, -1]),
-        "A2": stats.mean_ci(per_seed(layers, "he_relu", "majority_fraction")[:, -1], bounds=(0, 1)),
-        "A3": stats.mean_ci(share["linear"][:, -1]),
-        "A4": end_to_end(per_seed(layers, "he_relu", "mean_square")),
-        "A5": stats.paired_difference(bn_feed[:, -1], bn_feed[:, 1]),
-        "A5b": stats.mean_ci(share["centred_relu"].max(axis=1)),
-        "A5c": end_to_end(per_seed(layers, "centred_relu", "mean_square")),
-        "A6a": end_to_end(act["old_tanh"]),
-        "A6b": stats.paired_ratio(forward_change["old_tanh"], forward_change["xavier_tanh"]),
-        "A6c": stats.paired_ratio(backward_change["old_tanh"], backward_change["xavier_tanh"]),
-        "A6d": stats.mean_ci(geometric_mean_ratio(per_seed(study, "xavier_relu", "mean_square", depth=cfg.depth))),
-        "A6a-50": stats.mean_ci(deep_act["old_tanh"][:, -1] / deep_act["old_tanh"][:, 0]),
-        "A6b-50": stats.mean_ci(deep_act["xavier_tanh"][:, -1] / deep_act["xavier_tanh"][:, 0]),
-        "A6c-50": stats.mean_ci(deep_grad[:, 0] / deep_grad[:, -1]),
+        "A1": at_last_layer(layers, "he_relu", "share"),
+        "A2": at_last_layer(layers, "he_relu", "majority_fraction", bounds=(0, 1)),
+        "A3": at_last_layer(layers, "linear", "share"),
+        "A4": end_to_end(by_layer(layers, "he_relu", "mean_square")),
+        "A5": growth_from_layer_2(by_layer(layers, "bn_relu", "linear_share")),
+        "A5b": stats.mean_ci(by_layer(layers, "centred_relu", "share").max(axis=1)),
+        "A5c": end_to_end(by_layer(layers, "centred_relu", "mean_square")),
+        "A6a": end_to_end(along_signal(study, "old_tanh", "activation_var", depth=cfg.glorot_depth)),
+        "A6b": old_over_xavier(study, "activation_var", cfg.glorot_depth),
+        "A6c": old_over_xavier(study, "gradient_var", cfg.glorot_depth),
+        "A6d": stats.mean_ci(geometric_mean_ratio(by_layer(study, "xavier_relu", "mean_square", depth=cfg.depth))),
+        "A6a-50": mean_end_to_end(along_signal(study, "old_tanh", "activation_var", depth=cfg.depth)),
+        "A6b-50": mean_end_to_end(along_signal(study, "xavier_tanh", "activation_var", depth=cfg.depth)),
+        "A6c-50": mean_end_to_end(along_signal(study, "xavier_tanh", "gradient_var", depth=cfg.depth)),
     }
 
 
-# --- the figures -----------------------------------------------------------------------------
+def facts(tables: dict[str, pd.DataFrame], cfg: Config) -> dict[str, float]:
+    """The numbers the method text cites beside the claims (seed means unless named otherwise)."""
+    layers, study = tables["layers"], tables["init_study"]
+    he = by_layer(layers, "he_relu", "mean_square")
+    he_ratio = he[:, -1] / he[:, 0]
+    bn_feed, centred = by_layer(layers, "bn_relu", "linear_share"), by_layer(layers, "centred_relu", "mean_square")
+    old_deep = by_layer(study, "old_tanh", "activation_var", depth=cfg.depth)
+    named = dict(
+        he_share_layer_2=by_layer(layers, "he_relu", "share")[:, 1].mean(),
+        bn_feed_share_layer_2=bn_feed[:, 1].mean(), bn_feed_share_last=bn_feed[:, -1].mean(),
+        he_ratio_min=he_ratio.min(), he_ratio_max=he_ratio.max(), he_log_ratio_sd=np.log(he_ratio).std(ddof=1),
+        he_normal_ratio=end_to_end(by_layer(layers, "he_normal_relu", "mean_square")).value,
+        linear_ratio=end_to_end(by_layer(layers, "linear", "mean_square")).value,
+        old_layer_ratio=stats.geometric_mean_ci(geometric_mean_ratio(old_deep[:, 1:])).value,  # beyond layer 2
+        centred_first=centred[:, 0].mean(), centred_last_min=centred[:, -1].min(),
+        centred_last_max=centred[:, -1].max(),
+    )
+    for column in ("activation_var", "gradient_var"):
+        for variant in ("old_tanh", "xavier_tanh"):
+            change = change_factor(along_signal(study, variant, column, depth=cfg.glorot_depth))
+            named[f"{variant}_{column}_change"] = stats.geometric_mean_ci(change).value
+    return named
 
-def band_by_layer(ax, table: pd.DataFrame, variant: str, column: str, label: str | None = None, **kw) -> None:
-    plots.band(ax, *stats.band(table, "layer", column, variant=variant),
-               label=label or VARIANTS[variant].label, **kw)
 
+# --- figures ---------------------------------------------------------------------------------
 
-def deepest(study: pd.DataFrame) -> pd.DataFrame:
-    """The init study's deepest net (Page's depth)."""
-    return study[study.depth == study.depth.max()]
+def band_by_layer(ax, table: pd.DataFrame, variant: str, column: str, label: str | None = None, color=None,
+                  **line_kw) -> None:
+    plots.band_from(ax, table, "layer", column, label or VARIANTS[variant].label, color=color, line_kw=line_kw,
+                    variant=variant)
 
 
 def layer_ratios(table: pd.DataFrame, column: str, backward: bool = False) -> pd.DataFrame:
@@ -530,6 +483,7 @@ def layer_ratios(table: pd.DataFrame, column: str, backward: bool = False) -> pd
     return pd.concat(parts, ignore_index=True)
 
 
+@plots.figure("A1", "A3", "A5")
 def figure_channel_densities(tables, cfg):
     """The lecture's picture: per-channel densities at Page's depths, three networks."""
     import matplotlib.pyplot as plt
@@ -550,16 +504,18 @@ def figure_channel_densities(tables, cfg):
                 ax.set_ylabel(f"layer {layer}")
             if row == 0:
                 ax.set_title(VARIANTS[variant].label)
-    fig.suptitle("Pre-ReLU distribution of 10 channels over the inputs (seed 0)", y=1.0)
+    fig.suptitle(f"Pre-ReLU distribution of {DENSITY_CHANNELS} channels over the inputs (seed 0)", y=1.0)
     fig.tight_layout()
     return fig
 
 
+@plots.figure("A1", "A2", "A3", "A4", "A5", "A5b", "A5c")
 def figure_collapse_vs_depth(tables, cfg):
     """Collapse vs depth: between-channel share, majority-class fraction, second moment."""
     import matplotlib.pyplot as plt
 
-    layers, study = tables["layers"], deepest(tables["init_study"])
+    layers, study = tables["layers"], tables["init_study"]
+    study = study[study.depth == cfg.depth]
     fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(17, 4.6))
     for variant in PAGE_VARIANTS:
         band_by_layer(ax1, layers, variant, "share")
@@ -570,16 +526,16 @@ def figure_collapse_vs_depth(tables, cfg):
         band_by_layer(ax1, study, variant, "share", ls="--")
     ax1.axhline(NO_COLLAPSE, color="grey", ls=":", lw=1)
     ax1.set(xlabel="layer", ylabel="between-channel share of variance", ylim=(-0.02, 1.02),
-            title="Channels collapse to constants\n(dashed: init study inputs; grey: 0.05)")
-    ax2.axhline(0.1, color="grey", ls=":", label="chance (1/10)")
-    ax2.set(xlabel="layer", ylabel="majority-class fraction", ylim=(0, 1.02), title="Random 10-way head")
+            title=f"Channels collapse to constants\n(dashed: init study inputs; grey: {NO_COLLAPSE})")
+    ax2.axhline(1 / cfg.classes, color="grey", ls=":", label=f"chance (1/{cfg.classes})")
+    ax2.set(xlabel="layer", ylabel="majority-class fraction", ylim=(0, 1.02), title=f"Random {cfg.classes}-way head")
     relative = layers[layers.variant != "bn_relu"].copy()
     first = relative.groupby(["variant", "seed"]).mean_square.transform("first")
     relative["log_relative"] = np.log(relative.mean_square / first)
     for variant in ("he_relu", "he_normal_relu", "linear", "centred_relu"):
         x, mean, low, high = stats.band(relative, "layer", "log_relative", variant=variant)
         plots.band(ax3, x, np.exp(mean), np.exp(low), np.exp(high), label=VARIANTS[variant].label)
-    ax3.axhspan(*SCALE_BAND, color="grey", alpha=0.15, label="A4's band [0.5, 2]")
+    ax3.axhspan(*SCALE_BAND, color="grey", alpha=0.15, label=f"A4's band [{SCALE_BAND[0]:g}, {SCALE_BAND[1]:g}]")
     ax3.set(yscale="log", xlabel="layer", ylabel="mean square / its layer-1 value (geom. mean)",
             title="Second moment: He keeps it (A4),\nthe centred ReLU ratchets it up (A5c)")
     ax1.legend(fontsize=7, loc="center right", bbox_to_anchor=(1, 0.62))
@@ -589,31 +545,33 @@ def figure_collapse_vs_depth(tables, cfg):
     return fig
 
 
+@plots.figure("A6a-50", "A6b-50", "A6c-50")
 def figure_variance_vs_depth(tables, cfg):
     """Glorot's figures 6-7: activation and gradient variance per layer, log scale."""
     import matplotlib.pyplot as plt
 
-    study = deepest(tables["init_study"])
+    study = tables["init_study"]
+    study = study[study.depth == cfg.depth]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.2))
     for variant in INIT_STUDY_VARIANTS:
         band_by_layer(ax1, study, variant, "activation_var")
         band_by_layer(ax2, study, variant, "gradient_var")
     ax1.set(yscale="log", xlabel="layer", ylabel="Var of activations", title="Forward: activation variance")
     ax2.set(yscale="log", xlabel="layer", ylabel="Var of ∂loss/∂pre-activation",
-            title="Backward: gradient variance (head on layer 50)")
+            title=f"Backward: gradient variance (head on layer {cfg.depth})")
     ax1.legend(fontsize=8)
     fig.tight_layout()
     return fig
 
 
+@plots.figure("A6a", "A6b", "A6c", "A6d")
 def figure_layer_ratios(tables, cfg):
     """Per-layer ratios for each init × activation, forward and backward, with the lecture's
     factors (1, ½, ⅓), and the change over Glorot & Bengio's 5 layers per seed (A6b, A6c)."""
     import matplotlib.pyplot as plt
 
     study = tables["init_study"]
-    glorot_depth = GLOROT_DEPTH
-    deep, shallow = deepest(study), study[study.depth == glorot_depth]
+    deep, shallow = study[study.depth == cfg.depth], study[study.depth == cfg.glorot_depth]
     fig, axes = plt.subplots(1, 3, figsize=(17, 4.6), gridspec_kw=dict(width_ratios=[2, 2, 1.3]))
     for ax, column, backward, title in ((axes[0], "activation_var", False, "Forward: Var a(l+1) / Var a(l)"),
                                         (axes[1], "gradient_var", True, "Backward: Var g(l) / Var g(l+1)")):
@@ -622,25 +580,23 @@ def figure_layer_ratios(tables, cfg):
             band_by_layer(ax, ratios, variant, "ratio", marker=".", ms=3)
         for factor in (1, 0.5, 1 / 3):
             ax.axhline(factor, color="grey", ls=":", lw=1)
-        ax.axvspan(0.5, glorot_depth + 0.5, color="gold", alpha=0.15, label=f"Glorot & Bengio's depth ({glorot_depth})")
-        ax.set(yscale="log", xlabel="layer", ylabel="per-layer ratio (log scale)",
-               title=title + f" (depth {deep.depth.max()})")
+        ax.axvspan(0.5, cfg.glorot_depth + 0.5, color="gold", alpha=0.15,
+                   label=f"Glorot & Bengio's depth ({cfg.glorot_depth})")
+        ax.set(yscale="log", xlabel="layer", ylabel="per-layer ratio (log scale)", title=title + f" (depth {cfg.depth})")
         ax.set_yticks([1 / 3, 0.5, 1, 1.5], labels=["⅓ (old: n Var w)", "½ (Xavier + ReLU)", "1 (kept)", "1.5"])
         ax.minorticks_off()
     axes[0].legend(fontsize=7, loc="lower right")
     ax = axes[2]
-    for i, (column, backward, what) in enumerate((("activation_var", False, "activations"),
-                                                  ("gradient_var", True, "gradients"))):
+    for i, column in enumerate(("activation_var", "gradient_var")):
         for j, variant in enumerate(("xavier_tanh", "old_tanh")):
-            first = per_seed(shallow, variant, column)
-            change = change_factor(first[:, 0], first[:, -1])
-            x = i + (j - 0.5) * 0.3
-            ax.scatter(np.full(change.size, x), change, color=plots.PALETTE[2 + j], s=18,
+            change = change_factor(along_signal(shallow, variant, column))
+            ax.scatter(np.full(change.size, i + (j - 0.5) * 0.3), change, color=plots.PALETTE[2 + j], s=18,
                        label=VARIANTS[variant].label if i == 0 else None)
     ax.axhline(1, color="grey", ls=":", lw=1)
-    ax.set(yscale="log", xticks=[0, 1], xticklabels=["activations\nlayer 1 → 5", "gradients\nlayer 5 → 1"],
+    d = cfg.glorot_depth
+    ax.set(yscale="log", xticks=[0, 1], xticklabels=[f"activations\nlayer 1 → {d}", f"gradients\nlayer {d} → 1"],
            ylabel="change factor of the variance (≥ 1)", xlim=(-0.6, 1.6),
-           title=f"Over Glorot & Bengio's {glorot_depth} layers,\nper seed (A6b, A6c)")
+           title=f"Over Glorot & Bengio's {d} layers,\nper seed (A6b, A6c)")
     ax.legend(fontsize=7)
     fig.tight_layout()
     return fig

@@ -52,8 +52,15 @@ def test_end_to_end_is_the_geometric_mean_of_per_seed_last_over_first():
 
 
 def test_change_factor_is_symmetric_in_direction():
-    assert ac.change_factor(np.array([1.0, 4.0]), np.array([4.0, 1.0])) == pytest.approx([4.0, 4.0])
-    assert ac.change_factor(np.array([2.0]), np.array([2.0])) == pytest.approx([1.0])
+    assert ac.change_factor(np.array([[1.0, 9.0, 4.0], [4.0, 0.5, 1.0]])) == pytest.approx([4.0, 4.0])
+    assert ac.change_factor(np.array([[2.0, 2.0]])) == pytest.approx([1.0])
+
+
+def test_along_signal_runs_gradients_from_the_last_layer_to_the_first():
+    table = pd.DataFrame(dict(variant="v", seed=0, layer=[1, 2, 3], activation_var=[1.0, 2.0, 3.0],
+                              gradient_var=[1.0, 2.0, 3.0]))
+    assert ac.along_signal(table, "v", "activation_var").tolist() == [[1.0, 2.0, 3.0]]
+    assert ac.along_signal(table, "v", "gradient_var").tolist() == [[3.0, 2.0, 1.0]]
 
 
 def test_by_hand_backward_matches_autograd():
@@ -189,7 +196,7 @@ def test_every_claim_has_a_failing_table():
 def test_the_table_on_which_A4_fails_passed_the_old_per_layer_rule():
     """The old A4 (per-layer geometric mean in [0.9, 1.1]) could not see a 5% mis-scaled init."""
     tables = synthetic(FAILING["A4"])
-    q = ac.per_seed(tables["layers"], "he_relu", "mean_square")
+    q = ac.by_layer(tables["layers"], "he_relu", "mean_square")
     per_layer_at_50 = ac.geometric_mean_ratio(q) ** ((DEPTH - 1) / 49)  # the same drift spread over 49 layers
     assert np.all((0.9 <= per_layer_at_50) & (per_layer_at_50 <= 1.1))
     assert verdicts(tables)[1]["A4"].ci_high < 0.5
@@ -199,6 +206,25 @@ def test_A5_reads_the_linear_output_not_the_normalised_one():
     # BN's normalised output has share 0 by construction: a growing share fed to BN must still fail
     tables = synthetic({**FAILING["A5"], ("bn_relu", "share"): lambda l: 0.0})
     assert verdicts(tables)[0]["A5"] == FAILS
+
+
+def test_every_field_of_the_method_text_is_a_claim_a_config_value_or_a_fact():
+    from dlclaims.suite import method_text
+
+    named = ac.facts(synthetic(), ac.Config(depth=DEPTH, seeds=SEEDS))
+    known = set(CLAIMS) | {f"cfg.{f}" for f in ac.Config.__dataclass_fields__} | set(named)
+    fields = method_text.fields(contract.method_text_path("activation-collapse").read_text())
+    assert fields and [f for f in fields if f not in known and f.rpartition(".")[0] not in CLAIMS] == []
+
+
+def test_the_facts_agree_with_the_claims_they_sit_beside():
+    tables = synthetic()
+    named, (_, estimates) = ac.facts(tables, ac.Config(depth=DEPTH, seeds=SEEDS)), verdicts(tables)
+    # A6b is the geometric mean of per-seed ratios, the facts the ratio of geometric means: equal
+    assert named["old_tanh_activation_var_change"] / named["xavier_tanh_activation_var_change"] == \
+        pytest.approx(estimates["A6b"].value)
+    assert named["he_ratio_min"] <= estimates["A4"].value <= named["he_ratio_max"]
+    assert named["old_tanh_activation_var_change"] == pytest.approx(1 / estimates["A6a"].value)
 
 
 def test_validate_refuses_a_net_shallower_than_glorots():
