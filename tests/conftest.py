@@ -12,17 +12,18 @@ from dlclaims.suite import contract, runner
 
 
 @pytest.fixture(scope="session")
-def quick_run(tmp_path_factory) -> Callable[..., Path]:
+def quick_run(tmp_path_factory, testrun_uid) -> Callable[..., Path]:
     """``quick_run(name, workers=1)``: the results directory of a --quick run of ``name``,
     made once per test run, shared by pytest-xdist's processes through a file lock (treat as
-    read-only). Only the one-worker run draws figures: the others exist to compare tables, and
+    read-only). The folder is named for the test run (``testrun_uid``), so a later run never
+    reads an earlier run's results. Only the one-worker run draws figures: the others exist to compare tables, and
     figures are most of a quick run's time."""
     from filelock import FileLock
 
     shared = tmp_path_factory.getbasetemp().parent  # the same folder for every xdist process
 
     def get(name: str, workers: int = 1) -> Path:
-        root = shared / f"quick-{name}-w{workers}"
+        root = shared / f"quick-{testrun_uid[:12]}-{name}-w{workers}"
         with FileLock(str(root) + ".lock"):
             if not (root / name / "claims.csv").exists():
                 runner.run(contract.load(name), ["--quick", "--workers", str(workers), "--out", str(root)],
