@@ -15,6 +15,7 @@ import torch
 from dlclaims.suite import claims, contract
 
 nr = contract.load("nesterov-rates")
+wc, rates, lessard, step_sizes, objectives = nr.worst_cases, nr.rates, nr.lessard, nr.step_sizes, nr.objectives
 F64 = torch.float64
 
 
@@ -22,7 +23,7 @@ F64 = torch.float64
 
 def test_nesterov_worst_case_matches_its_dense_form():
     k = 9
-    apply = nr.nesterov_matrix(k, L=2.0)
+    apply = wc.nesterov_matrix(L=2.0)
     A = (2.0 / 4) * (2 * torch.eye(k, dtype=F64) - torch.diag(torch.ones(k - 1, dtype=F64), 1)
                      - torch.diag(torch.ones(k - 1, dtype=F64), -1))
     x = torch.randn(k, dtype=F64, generator=torch.Generator().manual_seed(0))
@@ -30,24 +31,24 @@ def test_nesterov_worst_case_matches_its_dense_form():
     # x* solves A x = (L/4) e1, and ‖A‖ ≤ L
     e1 = torch.zeros(k, dtype=F64)
     e1[0] = 2.0 / 4
-    assert torch.allclose(A @ nr.nesterov_minimiser(k), e1)
+    assert torch.allclose(A @ wc.nesterov_minimiser(k), e1)
     assert torch.linalg.eigvalsh(A).max() <= 2.0
 
 
 def test_krylov_lower_bound_holds_for_nag_on_the_worst_case():
     """Any first-order method from 0: f(x_T) − f* ≥ 3 L R²/(32 (T+1)²) on dimension 2T+1."""
     for T in (4, 16, 50):
-        x_star = nr.nesterov_minimiser(2 * T + 1)
-        f = nr.quadratic(nr.nesterov_matrix(2 * T + 1), x_star)
+        x_star = wc.nesterov_minimiser(2 * T + 1)
+        f = objectives.quadratic(wc.nesterov_matrix(), x_star)
         R2 = float((x_star**2).sum())
-        (_, gap), = nr.run_convex(f, torch.zeros(2 * T + 1, dtype=F64), "nag", T, [T], 1.0)
+        (_, gap), = wc.run_convex(f, torch.zeros(2 * T + 1, dtype=F64), "nag", T, [T], 1.0)
         assert float(gap) >= 3 * R2 / (32 * (T + 1) ** 2)
         assert float(gap) <= 2 * R2 / (T + 1) ** 2
 
 
 def test_huber_is_L_smooth_and_convex_with_a_continuous_value():
     delta, L = torch.tensor([[0.3]], dtype=F64), 2.0
-    f = nr.huber(delta, L)
+    f = wc.huber(delta, L)
     x = torch.linspace(-2, 2, 4001, dtype=F64)[:, None]
     g = f.grad(x)[:, 0]
     slopes = torch.diff(g) / torch.diff(x[:, 0])
@@ -64,21 +65,21 @@ def test_gd_on_drori_teboulles_huber_reaches_their_exact_worst_case():
     """δ = R/(2T+1): x_T = R(T+1)/(2T+1) is still outside, f(x_T) = L R²/(4T+2) exactly."""
     for T in (1, 7, 100):
         delta = torch.tensor([[1 / (2 * T + 1)]], dtype=F64)
-        (_, gap), = nr.run_convex(nr.huber(delta), torch.ones(1, 1, dtype=F64), "gd", T, [T], 1.0)
+        (_, gap), = wc.run_convex(wc.huber(delta), torch.ones(1, 1, dtype=F64), "gd", T, [T], 1.0)
         assert float(gap) == pytest.approx(1 / (4 * T + 2), rel=1e-12)
 
 
 def test_exact_lower_bound_by_hand_and_between_the_other_bounds():
-    assert nr.exact_lower_bound(1) == pytest.approx(1 / 8)  # θ₁ = (1 + √9)/2 = 2
+    assert wc.exact_lower_bound(1) == pytest.approx(1 / 8)  # θ₁ = (1 + √9)/2 = 2
     theta1 = (1 + math.sqrt(5)) / 2  # T = 2: θ₁ by the inner rule, θ₂ by the last
-    assert nr.exact_lower_bound(2) == pytest.approx(1 / (2 * ((1 + math.sqrt(1 + 8 * theta1**2)) / 2) ** 2))
+    assert wc.exact_lower_bound(2) == pytest.approx(1 / (2 * ((1 + math.sqrt(1 + 8 * theta1**2)) / 2) ** 2))
     for T in (4, 64, 1024):
-        lb = nr.exact_lower_bound(T)
+        lb = wc.exact_lower_bound(T)
         assert 3 / (32 * (T + 1) ** 2) < lb <= 1 / ((T + 1) * (T + 1 + math.sqrt(2))) < 2 / (T + 1) ** 2
 
 
 def test_one_dimensional_worst_cases_reach_their_closed_forms():
-    table = nr.with_bounds(nr.e1_one_dimensional(nr.QUICK))
+    table = wc.with_bounds(wc.e1_one_dimensional(nr.QUICK))
     quad = table[(table.instance == "worst_1d_quadratic") & (table.method == "gd")]
     ratio = quad.gap_over_LR2 / quad.closed_form_gd_1d
     assert (ratio <= 1 + 1e-12).all() and (ratio > 0.999).all()
@@ -90,7 +91,7 @@ def test_one_dimensional_worst_cases_reach_their_closed_forms():
 def test_envelope_takes_the_worst_instance_per_method_and_horizon():
     worst = pd.DataFrame(dict(instance=["a", "b", "a", "b", "a", "b"], method=["gd"] * 4 + ["nag"] * 2,
                               horizon=[4, 4, 8, 8, 4, 4], gap_over_LR2=[0.1, 0.2, 0.05, 0.01, 0.3, 0.4]))
-    top = nr.envelope(worst)
+    top = wc.envelope(worst)
     assert top[["method", "horizon", "worst_instance", "gap_over_LR2"]].values.tolist() == [
         ["gd", 4, "b", 0.2], ["gd", 8, "a", 0.05], ["nag", 4, "b", 0.4]]
 
@@ -99,34 +100,34 @@ def test_envelope_takes_the_worst_instance_per_method_and_horizon():
 
 def test_lessard_function_is_smooth_and_strongly_convex():
     x = torch.linspace(-4, 5, 2001, dtype=F64)
-    g = nr.lessard_grad(x)
+    g = lessard.lessard_grad(x)
     slopes = torch.diff(g) / torch.diff(x)
     assert slopes.min() >= 1 - 1e-9 and slopes.max() <= 25 + 1e-9
     for b in (1.0, 2.0):  # f is the integral of the gradient: continuous at the breakpoints
-        left, right = nr.lessard_f(torch.tensor(b - 1e-9, dtype=F64)), nr.lessard_f(torch.tensor(b, dtype=F64))
+        left, right = lessard.lessard_f(torch.tensor(b - 1e-9, dtype=F64)), lessard.lessard_f(torch.tensor(b, dtype=F64))
         assert abs(float(left - right)) < 1e-6
 
 
 def test_heavy_ball_cycles_on_lessard_while_nag_converges():
-    paths = nr.lessard_runs(torch.tensor([3.2], dtype=F64), 600)
+    paths = lessard.lessard_runs(torch.tensor([3.2], dtype=F64), 600)
     hb_tail = paths["heavy_ball"][-60:, 0].numpy()
-    assert nr.detect_cycle(hb_tail) == 3
+    assert lessard.detect_cycle(hb_tail) == 3
     assert np.ptp(hb_tail) > 1
     assert abs(float(paths["nag"][-1, 0])) < 1e-12
 
 
 def test_detect_cycle():
-    assert nr.detect_cycle(np.tile([1.0, 2.0, 3.0], 20)) == 3
-    assert nr.detect_cycle(np.zeros(30)) == 1
-    assert nr.detect_cycle(np.linspace(0, 1, 40)) == 0
+    assert lessard.detect_cycle(np.tile([1.0, 2.0, 3.0], 20)) == 3
+    assert lessard.detect_cycle(np.zeros(30)) == 1
+    assert lessard.detect_cycle(np.linspace(0, 1, 40)) == 0
 
 
 def test_iterations_to_counts_the_first_hit():
     # GD on λx²/2 with λ = 0.5, η = 1: gap ratio 0.25^k ≤ 1e-3 first at k = 5
     state = torch.ones(1, 1, dtype=F64)
-    its = nr.iterations_to(lambda s, k: (s[0] * 0.5,), (state,), lambda x: 0.25 * (x * x).sum(-1), 1e-3, 100)
+    its = rates.iterations_to(lambda s, k: (s[0] * 0.5,), (state,), lambda x: 0.25 * (x * x).sum(-1), 1e-3, 100)
     assert its.tolist() == [5.0]
-    never = nr.iterations_to(lambda s, k: s, (state,), lambda x: (x * x).sum(-1), 1e-3, 10)
+    never = rates.iterations_to(lambda s, k: s, (state,), lambda x: (x * x).sum(-1), 1e-3, 10)
     assert math.isnan(never[0])
 
 
@@ -134,18 +135,18 @@ def test_e2_slopes_recover_a_known_power_law():
     kappas = [10.0, 100.0, 1000.0]
     rows = [dict(problem="quadratic", start="balanced", method="gd", seed=s, kappa=k, iterations=(s + 2) * k**0.75)
             for s in range(3) for k in kappas]
-    slopes = nr.e2_slopes(pd.DataFrame(rows))
+    slopes = rates.e2_slopes(pd.DataFrame(rows))
     assert np.allclose(slopes.iterations_slope, 0.75)
     assert slopes.seed.tolist() == [0, 1, 2]
 
 
 def test_logistic_gradient_matches_autograd():
-    X, y, lam, L, null = nr.logistic_problem(0, 100.0, 8, 16)
+    X, y, lam, L, null = rates.logistic_problem(0, 100.0, 8, 16)
     w = np.random.default_rng(0).standard_normal(16)
     wt = torch.tensor(w, requires_grad=True)
     loss = torch.nn.functional.softplus(-torch.tensor(y) * (torch.tensor(X) @ wt)).mean() + lam / 2 * (wt * wt).sum()
     loss.backward()
-    f, g, _ = nr.logistic_loss_np(w, X, y, lam)
+    f, g, _ = rates.logistic_loss_np(w, X, y, lam)
     assert f == pytest.approx(loss.detach().item(), rel=1e-12)
     assert np.allclose(g, wt.grad.numpy(), atol=1e-12)
     assert L / lam == pytest.approx(100.0)
@@ -177,7 +178,7 @@ def hand_tables(gd_gap=lambda T: 1 / (4 * T + 2), nag_gap=lambda T: 1 / (T + 1) 
                       gap_over_LR2=nag_gap(T)),
                  dict(instance="nesterov_worst", method="nag", horizon=T, dimension=2 * T + 1, parameter=math.nan,
                       gap_over_LR2=0.3 / (T + 1) ** 2)]
-    worst = nr.with_bounds(pd.DataFrame(rows))
+    worst = wc.with_bounds(pd.DataFrame(rows))
     slopes = pd.DataFrame([dict(problem=p, start="balanced", method=m, seed=s, iterations_slope=v + d)
                            for (p, m), v in zip([("quadratic", "gd"), ("quadratic", "nag"), ("quadratic", "heavy_ball"),
                                                  ("logistic", "gd"), ("logistic", "nag")], e2)
@@ -189,7 +190,7 @@ def hand_tables(gd_gap=lambda T: 1 / (4 * T + 2), nag_gap=lambda T: 1 / (T + 1) 
     runs = pd.DataFrame([dict(eta_times_L=e, seed=s, decreases_every_step=decreases if e < 2 else False,
                               diverges=diverges if e > 2 else False) for e in (1.0, 1.9, 2.1, 2.4) for s in range(50)])
     tables = dict(worst_case=worst, iteration_slopes=slopes, lessard=lessard, nesterov_forms=forms, step_sizes=runs)
-    return tables | {"worst_case_envelope": nr.envelope(worst)}
+    return tables | {"worst_case_envelope": wc.envelope(worst)}
 
 
 def verdicts(tables) -> dict[str, str]:
@@ -249,10 +250,10 @@ def test_quick_run_writes_every_table_claim_and_figure(quick_run):
     assert table.kind.tolist() == [c.kind for c in nr.CLAIMS]
     for png in ("gap_vs_horizon", "iterations_vs_kappa", "lessard_cycle", "zigzag", "step_sizes"):
         assert (out / f"{png}.png").is_file(), png
-    cfg, grid = nr.QUICK, nr.horizon_grid(nr.QUICK)
+    cfg, grid = nr.QUICK, wc.horizon_grid(nr.QUICK)
     worst = pd.read_csv(out / "worst_case.csv")
     assert len(worst) == 3 * 2 * len(grid)
-    assert set(worst.instance) == set(nr.INSTANCES)
+    assert set(worst.instance) == set(wc.INSTANCES)
     assert len(pd.read_csv(out / "worst_case_envelope.csv")) == 2 * len(grid)
     its = pd.read_csv(out / "iterations.csv")
     assert len(its) == cfg.seeds * cfg.kappas * (3 * 2 + 3)  # quadratics: two starts; logistic: balanced
@@ -262,10 +263,23 @@ def test_quick_run_writes_every_table_claim_and_figure(quick_run):
         ["constant", "look_ahead_003"], ["constant", "velocity_000"], ["constant", "torch_sgd"],
         ["convex", "look_ahead_003"], ["convex", "velocity_000"]]
     assert len(pd.read_csv(out / "lessard.csv")) == 3 * cfg.lessard_starts
-    assert len(pd.read_csv(out / "step_sizes.csv")) == len(nr.ETA_TIMES_L) * cfg.eta_seeds
+    assert len(pd.read_csv(out / "step_sizes.csv")) == len(step_sizes.ETA_TIMES_L) * cfg.eta_seeds
     meta = json.loads((out / "meta.json").read_text())
     assert [u["unit"] for u in meta["unit_seconds"]] == [
         " ".join(f"{k}={v}" for k, v in u.items()) for u in nr.units(cfg)]
+
+
+def test_the_method_text_is_filled_from_a_quick_run(quick_run):
+    from dlclaims.suite import report, results
+
+    out = quick_run("nesterov-rates")
+    text = report.method(out, results.read_meta(out), results.read_claims(out))
+    assert text and "{{" not in text
+    facts = dict(pd.read_csv(out / "facts.csv").values.tolist())
+    assert int(facts["huber_worst_from_T"]) == 4  # the Huber function is the worst at every T on the grid
+    assert int(facts["lessard_period"]) == 3  # Lessard et al.'s period-3 cycle
+    T = nr.QUICK.max_horizon  # above the best any method can do, below NAG's guarantee over it
+    assert 1 < float(facts["nag_over_exact_lower_bound"]) <= 2 / (T + 1) ** 2 / wc.exact_lower_bound(T)
 
 
 @pytest.mark.bench
@@ -276,7 +290,7 @@ def test_bench_batched_matvec(benchmark, how, threads):
     runner's) vs torch's default (threads = 0)."""
     X = torch.randn(70, 16, 32, dtype=F64)
     w = torch.randn(70, 32, dtype=F64)
-    f = (lambda: nr.matvec(X, w)) if how == "mul_sum" else (lambda: torch.einsum("bnd,bd->bn", X, w))
+    f = (lambda: objectives.matvec(X, w)) if how == "mul_sum" else (lambda: torch.einsum("bnd,bd->bn", X, w))
     before = torch.get_num_threads()
     if threads:
         torch.set_num_threads(threads)
