@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from dlclaims.methods import optim, replicas
-from dlclaims.suite import contract
+from dlclaims.suite import contract, stats
 from dlclaims.suite.claims import Estimate
 from dlclaims.threads import one_thread
 
@@ -46,8 +46,8 @@ def rate_table(late_over_early: float, problem="p", optimiser="adagrad", late=10
 
 @pytest.mark.parametrize("claim", ["F1a", "F1b"])
 def test_f1_ratio_rule(claim):
-    assert verdict(claim, ao.rate_ratio(rate_table(10 ** -0.5), "p", "adagrad", 1000, 100)) == "holds"
-    assert verdict(claim, ao.rate_ratio(rate_table(1.0), "p", "adagrad", 1000, 100)) == "fails"
+    assert verdict(claim, ao.effective_rates.rate_ratio(rate_table(10 ** -0.5), "p", "adagrad", 1000, 100)) == "holds"
+    assert verdict(claim, ao.effective_rates.rate_ratio(rate_table(1.0), "p", "adagrad", 1000, 100)) == "fails"
 
 
 def test_f1c_slope_on_power_laws():
@@ -57,10 +57,10 @@ def test_f1c_slope_on_power_laws():
         return pd.DataFrame([dict(seed=s, problem="p", optimiser="adagrad", step=t, eff_lr=(1 + 0.01 * s) * t ** power)
                              for s in range(3) for t in steps])
 
-    est = ao.last_decade_slope(table(-0.5), "p", "adagrad", 1000)
+    est = ao.effective_rates.last_decade_slope(table(-0.5), "p", "adagrad", 1000)
     assert est.value == pytest.approx(-0.5)
     assert verdict("F1c", est) == "holds"
-    assert verdict("F1c", ao.last_decade_slope(table(0.0), "p", "adagrad", 1000)) == "fails"
+    assert verdict("F1c", ao.effective_rates.last_decade_slope(table(0.0), "p", "adagrad", 1000)) == "fails"
 
 
 def test_f3a_stream_ratio_rule():
@@ -68,8 +68,8 @@ def test_f3a_stream_ratio_rule():
         t = rate_table(ratio, optimiser="rmsprop", late=10_000)
         return t.drop(columns="problem")
 
-    assert verdict("F3a", ao.stream_ratio(table(1.0), "rmsprop", 10_000, 100)) == "holds"
-    assert verdict("F3a", ao.stream_ratio(table(0.1), "rmsprop", 10_000, 100)) == "fails"
+    assert verdict("F3a", ao.effective_rates.stream_ratio(table(1.0), "rmsprop", 10_000, 100)) == "holds"
+    assert verdict("F3a", ao.effective_rates.stream_ratio(table(0.1), "rmsprop", 10_000, 100)) == "fails"
 
 
 def stream_table(optimiser: str, back_after: int | None, drop_at: int = 1000, after: int = 2000, seeds: int = 3):
@@ -83,17 +83,17 @@ def stream_table(optimiser: str, back_after: int | None, drop_at: int = 1000, af
 
 
 def test_recovery_steps_on_a_hand_made_stream():
-    steps, after = ao.recovery(stream_table("rmsprop", 50), "rmsprop", 1000)
+    steps, after = ao.effective_rates.recovery(stream_table("rmsprop", 50), "rmsprop", 1000)
     assert steps.tolist() == [50, 51, 52]
     assert after == pytest.approx([1, 1, 1])
-    assert verdict("F3b", ao.recovery_time(stream_table("rmsprop", 50), 1000)) == "holds"  # 5.1 < 10
-    assert verdict("F3b", ao.recovery_time(stream_table("rmsprop", 500), 1000)) == "fails"  # 50.1
-    assert verdict("F3b", ao.recovery_time(stream_table("rmsprop", None), 1000)) == "fails"  # never
+    assert verdict("F3b", ao.effective_rates.recovery_time(stream_table("rmsprop", 50), 1000)) == "holds"  # 5.1 < 10
+    assert verdict("F3b", ao.effective_rates.recovery_time(stream_table("rmsprop", 500), 1000)) == "fails"  # 50.1
+    assert verdict("F3b", ao.effective_rates.recovery_time(stream_table("rmsprop", None), 1000)) == "fails"  # never
 
 
 def test_f3c_adagrad_stalls_rule():
-    assert verdict("F3c", ao.stalled_fraction(stream_table("adagrad", None), 1000)) == "holds"
-    assert verdict("F3c", ao.stalled_fraction(stream_table("adagrad", 50), 1000)) == "fails"
+    assert verdict("F3c", ao.effective_rates.stalled_fraction(stream_table("adagrad", None), 1000)) == "holds"
+    assert verdict("F3c", ao.effective_rates.stalled_fraction(stream_table("adagrad", 50), 1000)) == "fails"
 
 
 # --- F2 ---------------------------------------------------------------------------------------
@@ -108,10 +108,10 @@ def quad_table(adagrad_iters: float, rotated: bool, seeds: int = 4):
 
 
 def test_f2_rules():
-    assert verdict("F2", ao.quadratic_ratio(quad_table(100, False), rotated=False)) == "holds"
-    assert verdict("F2", ao.quadratic_ratio(quad_table(1000, False), rotated=False)) == "fails"
-    assert verdict("F2r", ao.quadratic_ratio(quad_table(1000, True), rotated=True)) == "holds"
-    assert verdict("F2r", ao.quadratic_ratio(quad_table(100, True), rotated=True)) == "fails"
+    assert verdict("F2", ao.quadratics.quadratic_ratio(quad_table(100, False), rotated=False)) == "holds"
+    assert verdict("F2", ao.quadratics.quadratic_ratio(quad_table(1000, False), rotated=False)) == "fails"
+    assert verdict("F2r", ao.quadratics.quadratic_ratio(quad_table(1000, True), rotated=True)) == "holds"
+    assert verdict("F2r", ao.quadratics.quadratic_ratio(quad_table(100, True), rotated=True)) == "fails"
 
 
 def test_adagrad_is_scale_free_on_an_axis_aligned_quadratic():
@@ -119,9 +119,9 @@ def test_adagrad_is_scale_free_on_an_axis_aligned_quadratic():
     can hold): both problems are solved in a few dozen steps, GD needs ~κ times more at κ = 1000."""
     x0 = torch.tensor([[0.6, 0.8]], dtype=torch.float64)
     h = torch.stack([torch.diag(torch.tensor([a, 1.0], dtype=torch.float64)) for a in (10.0, 1000.0)])
-    hits = ao.hitting_times(h, x0, torch.tensor([0.3], dtype=torch.float64), "adagrad", 3000)
+    hits = ao.quadratics.hitting_times(h, x0, torch.tensor([0.3], dtype=torch.float64), "adagrad", 3000)
     assert hits.max() < 50
-    gd = ao.hitting_times(h, x0, torch.tensor([2 / 11, 2 / 1001], dtype=torch.float64), "gd", 20000)
+    gd = ao.quadratics.hitting_times(h, x0, torch.tensor([2 / 11, 2 / 1001], dtype=torch.float64), "gd", 20000)
     assert gd[1, 1, 0] > 10 * gd[0, 0, 0]
 
 
@@ -130,17 +130,17 @@ def test_adagrad_is_scale_free_on_an_axis_aligned_quadratic():
 def test_f4_rules_and_the_formula():
     t = np.arange(1, 1001)
     good = pd.DataFrame(dict(rho2=0.999, t=t, ratio=optim.bias_correction_ratio(t), formula=optim.bias_correction_ratio(t)))
-    assert ao.ratio_max(good).value == pytest.approx(6.57, abs=0.01)
-    assert verdict("F4", ao.ratio_max(good)) == "holds"
+    assert ao.bias_correction.ratio_max(good).value == pytest.approx(6.57, abs=0.01)
+    assert verdict("F4", ao.bias_correction.ratio_max(good)) == "holds"
     # β₁ = β₂ = 0.9: the uncorrected step is √(1 − 0.9ᵗ) ≤ 1, smaller, not larger
     small = good.assign(ratio=optim.bias_correction_ratio(t, 0.9, 0.9))
-    assert verdict("F4", ao.ratio_max(small)) == "fails"
-    assert verdict("F4x", ao.formula_error(good)) == "holds"
-    assert verdict("F4x", ao.formula_error(small)) == "fails"
+    assert verdict("F4", ao.bias_correction.ratio_max(small)) == "fails"
+    assert verdict("F4x", ao.bias_correction.formula_error(good)) == "holds"
+    assert verdict("F4x", ao.bias_correction.formula_error(small)) == "fails"
 
 
 def test_bias_ratio_measured_equals_closed_form():
-    table = ao.bias_ratio_table(steps=40)
+    table = ao.bias_correction.bias_ratio_table(steps=40)
     assert np.abs(table.ratio - table.formula).max() < 1e-12
     d = table[table.rho2 == 0.999].set_index("t").ratio
     assert d[1] == pytest.approx(math.sqrt(1000) * 0.1)  # 3.162
@@ -150,41 +150,46 @@ def test_f4m_moment_bias_rule():
     def table(bias):
         return pd.DataFrame([dict(seed=s, t=t, bias_m_hat=bias + 1e-4 * s) for s in range(4) for t in range(1, 11)])
 
-    assert verdict("F4m", ao.moment_bias_estimate(table(0.0))) == "holds"
-    assert verdict("F4m", ao.moment_bias_estimate(table(-0.5))) == "fails"  # what uncorrected m gives
+    assert verdict("F4m", ao.bias_correction.moment_bias_estimate(table(0.0))) == "holds"
+    assert verdict("F4m", ao.bias_correction.moment_bias_estimate(table(-0.5))) == "fails"  # what uncorrected m gives
 
 
 def test_moment_bias_uncorrected_is_minus_rho_to_the_t():
-    mb = pd.DataFrame(ao.moment_bias(0, samples=200_000, steps=3))
+    mb = pd.DataFrame(ao.bias_correction.moment_bias(0, samples=200_000, steps=3))
     assert mb.bias_m.to_numpy() == pytest.approx([-0.9, -0.81, -0.729], abs=0.01)
     assert np.abs(mb.bias_m_hat).max() < 0.01
 
 
 def test_burst_closed_form():
-    b = ao.burst_check(zeros=5000, burst=40)
+    b = ao.bias_correction.burst_check(zeros=5000, burst=40)
     assert b["burst_error"] < 1e-9
     assert b["burst_max_step"] == pytest.approx(6.55, abs=0.01)
     assert verdict("F7c", Estimate.exact(b["burst_error"])) == "holds"
     assert verdict("F7c", Estimate.exact(abs(b["burst_max_step"] - 3.16))) == "fails"
 
 
+def momentum_errors(exact: pd.DataFrame) -> tuple[Estimate, Estimate, Estimate]:
+    rules = ao.update_rules
+    return rules.steady_error(exact), rules.alternating_error(exact), rules.velocity_over_gradient(exact)
+
+
 def test_momentum_steady_states_and_rules():
-    steady, velocity = ao.momentum_steady(0.9, False)
+    steady, velocity = ao.update_rules.momentum_steady(0.9, False)
     assert steady == pytest.approx(10) and velocity == pytest.approx(10)
-    assert ao.momentum_steady(0.9, True)[0] == pytest.approx(1 / 1.9)
+    assert ao.update_rules.momentum_steady(0.9, True)[0] == pytest.approx(1 / 1.9)
 
     def table(steady_factor):
         return pd.DataFrame([dict(quantity="momentum", rho=r, steady=steady_factor / (1 - r), steady_theory=1 / (1 - r),
                                   velocity=steady_factor / (1 - r), alternating=1 / (1 + r), alternating_theory=1 / (1 + r))
                              for r in (0.5, 0.9, 0.99)])
 
-    s, a, v = ao.momentum_errors(table(1.0))
+    s, a, v = momentum_errors(table(1.0))
     assert verdict("F8a", s) == "holds" and verdict("F8b", a) == "holds"
     assert verdict("F8c", v) == "fails"  # 10: a discounted sum, not a running mean
-    s, _, v = ao.momentum_errors(table(1 - 0.9))  # what a running mean (EMA) would give
+    s, _, v = momentum_errors(table(1 - 0.9))  # what a running mean (EMA) would give
     assert verdict("F8a", s) == "fails" and verdict("F8c", v) == "holds"
     bad = table(1.0).assign(alternating=1.0)  # no cancellation
-    assert verdict("F8b", ao.momentum_errors(bad)[1]) == "fails"
+    assert verdict("F8b", momentum_errors(bad)[1]) == "fails"
 
 
 # --- F9: update rules vs torch and the printed variants ------------------------------------------
@@ -194,22 +199,22 @@ def test_f9_rules_on_hand_made_tables():
                        dict(rule="adam", scale=1.0, max_abs_diff=0.3),
                        dict(rule="rmsprop_eps_inside", scale=1.0, max_abs_diff=1e-12),
                        dict(rule="rmsprop_eps_inside", scale=1e-5, max_abs_diff=0.5)])
-    assert verdict("F9a", ao.torch_diff(tm, "adagrad")) == "holds"
-    assert verdict("F9c", ao.torch_diff(tm, "adam")) == "fails"
-    assert verdict("F9b", ao.exact_max(ao.stats.select(tm, rule="rmsprop_eps_inside").max_abs_diff)) == "fails"
-    assert verdict("F9b'", ao.torch_diff(tm, "rmsprop_eps_inside", 1.0)) == "holds"
+    assert verdict("F9a", ao.update_rules.torch_diff(tm, "adagrad")) == "holds"
+    assert verdict("F9c", ao.update_rules.torch_diff(tm, "adam")) == "fails"
+    assert verdict("F9b", ao.update_rules.worst_scale(tm, "rmsprop_eps_inside")) == "fails"
+    assert verdict("F9b'", ao.update_rules.torch_diff(tm, "rmsprop_eps_inside", 1.0)) == "holds"
     printed = pd.DataFrame([dict(rule="rmsprop_002_printed", final_gap=0.9), dict(rule="rmsprop", final_gap=1e-9),
                             dict(rule="momentum", final_gap=1e-12), dict(rule="adam", final_gap=1e-3)])
     for claim in ("F9d", "F9e", "F9f"):
         assert verdict(claim, Estimate.exact(0.9)) == "fails" and verdict(claim, Estimate.exact(1e-9)) == "holds"
-    assert verdict("F9d", ao.printed_gap(printed, ["rmsprop_002_printed"])) == "fails"
-    assert verdict("F9g", ao.printed_gap(printed, ["rmsprop", "momentum"])) == "holds"
-    assert verdict("F9g", ao.printed_gap(printed, ["rmsprop", "momentum", "adam"])) == "fails"
+    assert verdict("F9d", ao.update_rules.printed_gap(printed, ["rmsprop_002_printed"])) == "fails"
+    assert verdict("F9g", ao.update_rules.printed_gap(printed, ["rmsprop", "momentum"])) == "holds"
+    assert verdict("F9g", ao.update_rules.printed_gap(printed, ["rmsprop", "momentum", "adam"])) == "fails"
     assert verdict("F9h", Estimate.exact(1e-15)) == "holds" and verdict("F9h", Estimate.exact(1e-3)) == "fails"
 
 
 def test_printed_rmsprop_never_changes_sign_and_written_back_adam_stalls():
-    rows, doubled = ao.printed_rules(300)
+    rows, doubled = ao.update_rules.printed_rules(300)
     gaps = {r["rule"]: r["final_gap"] for r in rows}
     assert gaps["rmsprop_002_printed"] > 1e-3 and gaps["adam_written_back"] > 1e-3
     assert gaps["momentum_000_printed"] < 1e-6 and gaps["momentum"] < 1e-6
@@ -231,10 +236,10 @@ def spike_table(uncorrected_excess: float, seeds: int = 3):
 
 
 def test_f5_rule():
-    est = ao.stats.worst([ao.spike_difference(spike_table(1.0), r) for r in ao.BETA2S], largest=False)
+    est = stats.worst([ao.bias_correction.spike_difference(spike_table(1.0), r) for r in ao.BETA2S], largest=False)
     assert est.value == pytest.approx(1.01)
     assert verdict("F5", est) == "holds"
-    est = ao.stats.worst([ao.spike_difference(spike_table(0.0), r) for r in ao.BETA2S], largest=False)
+    est = stats.worst([ao.bias_correction.spike_difference(spike_table(0.0), r) for r in ao.BETA2S], largest=False)
     assert verdict("F5", est) == "fails"
 
 
@@ -245,23 +250,23 @@ def test_f6_and_f7_rules():
         return pd.DataFrame([dict(seed=s, optimiser=o, eps=e, rel_diff=v + 1e-4 * s)
                              for s in range(3) for o, e, v in (("adam", 1e-8, adam), ("sgd", 0.0, sgd))])
 
-    assert verdict("F6", ao.invariance(inv(1e-3, 5.0), "adam", 1e-8)) == "holds"
-    assert verdict("F6", ao.invariance(inv(0.8, 5.0), "adam", 1e-8)) == "fails"
-    assert verdict("F6s", ao.invariance(inv(1e-3, 5.0), "sgd", 0.0)) == "holds"
-    assert verdict("F6s", ao.invariance(inv(1e-3, 0.01), "sgd", 0.0)) == "fails"
+    assert verdict("F6", ao.invariance.invariance(inv(1e-3, 5.0), "adam", 1e-8)) == "holds"
+    assert verdict("F6", ao.invariance.invariance(inv(0.8, 5.0), "adam", 1e-8)) == "fails"
+    assert verdict("F6s", ao.invariance.invariance(inv(1e-3, 5.0), "sgd", 0.0)) == "holds"
+    assert verdict("F6s", ao.invariance.invariance(inv(1e-3, 0.01), "sgd", 0.0)) == "fails"
     eq = pd.DataFrame(dict(seed=[0, 1, 2], adam_spread=[0.3, 0.31, 0.32], sgd_spread=[1.5, 1.5, 1.5]))
-    assert verdict("F7a", ao.spread_difference(eq)) == "holds"
-    assert verdict("F7a", ao.spread_difference(eq.assign(adam_spread=1.4))) == "fails"
-    assert verdict("F7b", ao.exact_max([1.0, 2.5])) == "holds"
-    assert verdict("F7b", ao.exact_max([1.0, 6.5])) == "fails"
+    assert verdict("F7a", ao.invariance.spread_difference(eq)) == "holds"
+    assert verdict("F7a", ao.invariance.spread_difference(eq.assign(adam_spread=1.4))) == "fails"
+    assert verdict("F7b", ao.invariance.largest_step(pd.DataFrame(dict(max_step_over_lr=[1.0, 2.5])))) == "holds"
+    assert verdict("F7b", ao.invariance.largest_step(pd.DataFrame(dict(max_step_over_lr=[1.0, 6.5])))) == "fails"
 
 
 def test_step_spread_is_zero_for_equal_steps():
     steps = torch.tensor([[1.0, -1.0, 1.0, 0.0], [1.0, 1.0, -1.0, 0.0]])
     active = torch.tensor([True, True, True, False])
-    assert ao.step_spread(steps, active) == pytest.approx(0.0)
+    assert ao.invariance.step_spread(steps, active) == pytest.approx(0.0)
     steps = torch.tensor([[1.0, 10.0, 100.0, 1000.0, 10000.0]] * 2)
-    assert ao.step_spread(steps, torch.ones(5, dtype=torch.bool)) == pytest.approx(np.log10(6400 / 4.6), rel=1e-9)  # numpy quantile: linear interpolation
+    assert ao.invariance.step_spread(steps, torch.ones(5, dtype=torch.bool)) == pytest.approx(np.log10(6400 / 4.6), rel=1e-9)  # numpy quantile: linear interpolation
 
 
 def test_adam_is_invariant_to_diagonal_scaling_and_sgd_is_not():
@@ -270,11 +275,11 @@ def test_adam_is_invariant_to_diagonal_scaling_and_sgd_is_not():
     grad = lambda x: h @ x
     d = torch.tensor([0.01, 100.0], dtype=torch.float64)
     x0 = torch.tensor([1.0, 1.0], dtype=torch.float64)
-    a = ao.run_rule(lambda s: optim.adam_step(s, grad, 0.01, eps=0.0), optim.start_moments(x0), 50).x
-    b = ao.run_rule(lambda s: optim.adam_step(s, lambda x: d * grad(x), 0.01, eps=0.0), optim.start_moments(x0), 50).x
+    a = ao.common.run_rule(lambda s: optim.adam_step(s, grad, 0.01, eps=0.0), optim.start_moments(x0), 50).x
+    b = ao.common.run_rule(lambda s: optim.adam_step(s, lambda x: d * grad(x), 0.01, eps=0.0), optim.start_moments(x0), 50).x
     assert torch.allclose(a, b, rtol=0, atol=1e-12)
-    a = ao.run_rule(lambda s: optim.gd_step(s, grad, 0.001), x0, 50)
-    b = ao.run_rule(lambda s: optim.gd_step(s, lambda x: d * grad(x), 0.001), x0, 50)
+    a = ao.common.run_rule(lambda s: optim.gd_step(s, grad, 0.001), x0, 50)
+    b = ao.common.run_rule(lambda s: optim.gd_step(s, lambda x: d * grad(x), 0.001), x0, 50)
     assert (a - b).abs().max() > 0.1
 
 
@@ -294,13 +299,13 @@ def test_f10_f11_rules():
     wide = np.where((lrs >= 1e-4) & (lrs <= 1e-1), 0.95, 0.3)  # Adam flat around 1e-3
     narrow = np.where(np.isclose(lrs, 1e-1), 0.95, 0.3)  # one good point
     grid = grid_table(wide, narrow, narrow)
-    assert verdict("F10a", ao.best_minus_at(grid, "adam", 1e-3)) == "holds"
-    assert verdict("F11", ao.best_minus_at(grid, "adagrad", 1e-2)) == "fails"
-    assert ao.window_width(grid, "adam")[0] == pytest.approx(13 * 0.25)
-    assert verdict("F10b", ao.window_difference(grid)) == "holds"
-    assert verdict("F10b", ao.window_difference(grid_table(narrow, narrow, narrow))) == "fails"
-    assert verdict("F10a", ao.best_minus_at(grid_table(narrow, narrow, wide), "adam", 1e-3)) == "fails"
-    assert verdict("F11", ao.best_minus_at(grid_table(narrow, narrow, wide), "adagrad", 1e-2)) == "holds"
+    assert verdict("F10a", ao.grids.best_minus_at(grid, "adam", 1e-3)) == "holds"
+    assert verdict("F11", ao.grids.best_minus_at(grid, "adagrad", 1e-2)) == "fails"
+    assert ao.grids.window_width(grid, "adam")[0] == pytest.approx(13 * 0.25)
+    assert verdict("F10b", ao.grids.window_difference(grid)) == "holds"
+    assert verdict("F10b", ao.grids.window_difference(grid_table(narrow, narrow, narrow))) == "fails"
+    assert verdict("F10a", ao.grids.best_minus_at(grid_table(narrow, narrow, wide), "adam", 1e-3)) == "fails"
+    assert verdict("F11", ao.grids.best_minus_at(grid_table(narrow, narrow, wide), "adagrad", 1e-2)) == "holds"
 
 
 # --- F12 ------------------------------------------------------------------------------------------
@@ -310,7 +315,7 @@ def test_main_effect_shares_known_answer():
     lr = np.repeat([0.0, 1.0, 2.0, 3.0], 4)
     width = np.tile([16, 32, 64, 128], 4)
     acc = lr / 3
-    shares = ao.main_effect_shares(np.column_stack([acc, lr, width]))
+    shares = ao.search.main_effect_shares(np.column_stack([acc, lr, width]))
     assert shares == pytest.approx([1.0, 0.0])
 
 
@@ -322,8 +327,8 @@ def test_f12_rule():
                                 gain=4 ** g.uniform(-1, 1, n)))
     by_lr = configs.assign(test_acc=0.5 + 0.1 * np.log10(configs.lr) + 0.01 * g.standard_normal(n))
     by_width = configs.assign(test_acc=configs.width / 128 + 0.01 * g.standard_normal(n))
-    assert verdict("F12", ao.search_estimate(by_lr)) == "holds"
-    assert verdict("F12", ao.search_estimate(by_width)) == "fails"
+    assert verdict("F12", ao.search.search_estimate(by_lr)) == "holds"
+    assert verdict("F12", ao.search.search_estimate(by_width)) == "fails"
 
 
 # --- F13, F14, F15 --------------------------------------------------------------------------------
@@ -331,9 +336,9 @@ def test_f12_rule():
 def test_f13_f14_f15_rules():
     wd = pd.DataFrame([dict(optimiser="sgd", lam=0.01, rel_diff=1e-14), dict(optimiser="sgd", lam=0.1, rel_diff=2e-14),
                        dict(optimiser="adam", lam=0.01, rel_diff=0.8), dict(optimiser="adam", lam=0.1, rel_diff=0.01)])
-    assert verdict("F13a", ao.decay_estimate(wd, "sgd")) == "holds"
-    assert verdict("F13b", ao.decay_estimate(wd, "adam")) == "fails"
-    assert verdict("F13b", ao.decay_estimate(wd.assign(rel_diff=0.01), "adam")) == "holds"
+    assert verdict("F13a", ao.weight_decay.decay_estimate(wd, "sgd")) == "holds"
+    assert verdict("F13b", ao.weight_decay.decay_estimate(wd, "adam")) == "fails"
+    assert verdict("F13b", ao.weight_decay.decay_estimate(wd.assign(rel_diff=0.01), "adam")) == "holds"
 
     counts = np.array([1, 2, 4, 8, 16, 32, 0], dtype=float)
 
@@ -341,9 +346,9 @@ def test_f13_f14_f15_rules():
         return pd.DataFrame([dict(seed=s, feature=i, count=c, eff_lr=(1 + 0.01 * s) * (c ** power if c else 1e8))
                              for s in range(3) for i, c in enumerate(counts)])
 
-    assert ao.sparse_slope(features(-0.5)).value == pytest.approx(-0.5)
-    assert verdict("F14a", ao.sparse_slope(features(-0.5))) == "holds"
-    assert verdict("F14a", ao.sparse_slope(features(0.0))) == "fails"
+    assert ao.sparse.sparse_slope(features(-0.5)).value == pytest.approx(-0.5)
+    assert verdict("F14a", ao.sparse.sparse_slope(features(-0.5))) == "holds"
+    assert verdict("F14a", ao.sparse.sparse_slope(features(0.0))) == "fails"
 
     def errors(adagrad_rare):
         return pd.DataFrame([dict(seed=s, optimiser=o, lr=lr, err_all=e, err_rare=r + 0.01 * s)
@@ -351,15 +356,15 @@ def test_f13_f14_f15_rules():
                              for o, lr, e, r in (("adagrad", 0.1, 1.0, adagrad_rare), ("adagrad", 1.0, 2.0, 9.0),
                                                  ("sgd", 0.1, 1.0, 1.0), ("sgd", 1.0, 0.5, 1.0))])
 
-    assert verdict("F14b", ao.sparse_error_ratio(errors(0.5))) == "holds"
-    assert verdict("F14b", ao.sparse_error_ratio(errors(2.0))) == "fails"
+    assert verdict("F14b", ao.sparse.sparse_error_ratio(errors(0.5))) == "holds"
+    assert verdict("F14b", ao.sparse.sparse_error_ratio(errors(2.0))) == "fails"
     mem = pd.DataFrame([dict(optimiser="Adam", ratio=2.0), dict(optimiser="AdaGrad", ratio=1.0)])
-    assert verdict("F15", ao.memory_ratio(mem)) == "holds"
-    assert verdict("F15", ao.memory_ratio(mem.assign(ratio=3.0))) == "fails"
+    assert verdict("F15", ao.update_rules.memory_ratio(mem)) == "holds"
+    assert verdict("F15", ao.update_rules.memory_ratio(mem.assign(ratio=3.0))) == "fails"
 
 
 def test_memory_rows_count_state_tensors():
-    rows = {r["optimiser"]: r["ratio"] for r in ao.memory_rows()}
+    rows = {r["optimiser"]: r["ratio"] for r in ao.update_rules.memory_rows()}
     assert rows == {"SGD + momentum": 1.0, "AdaGrad": 1.0, "RMSProp": 1.0, "Adam": 2.0}
 
 
@@ -425,6 +430,18 @@ def test_quick_run_writes_every_claim_and_table(quick_run):
     assert len(pd.read_csv(out / "search.csv")) == ao.QUICK.search_configs
 
 
+def test_the_method_text_fills_from_a_quick_run(quick_run):
+    """Every {{field}} of analyses/adaptive_optimisers.md is a claim, a config value or a fact of the run."""
+    from dlclaims.suite import method_text, results
+
+    out = quick_run("adaptive-optimisers")
+    facts = pd.read_csv(out / "facts.csv")
+    assert facts.value.notna().all()
+    text = method_text.fill(contract.method_text_path("adaptive-optimisers").read_text(), results.read_claims(out),
+                            results.read_meta(out)["config"], dict(zip(facts.name, facts.value.astype(str))))
+    assert "{{" not in text
+
+
 def test_units_are_balanced_enough_and_distinct():
     units = ao.units(ao.Config())
     assert len(units) >= 10 and len({str(u) for u in units}) == len(units)
@@ -442,7 +459,7 @@ def test_f5b_stability_shift_rule():
                                   max_loss_ratio=0.9 if i <= 5 - shift_points - (s == 0) else 5.0)]
         return pd.DataFrame(rows)
 
-    est = ao.stats.worst([ao.stability_shift(table(2), r) for r in ao.BETA2S], largest=False)
+    est = stats.worst([ao.bias_correction.stability_shift(table(2), r) for r in ao.BETA2S], largest=False)
     assert est.value == pytest.approx(0.25 * (2 + 1 / 4))
     assert verdict("F5b", est) == "holds"
-    assert verdict("F5b", ao.stats.worst([ao.stability_shift(table(-1), r) for r in ao.BETA2S], largest=False)) == "fails"
+    assert verdict("F5b", stats.worst([ao.bias_correction.stability_shift(table(-1), r) for r in ao.BETA2S], largest=False)) == "fails"
