@@ -24,7 +24,7 @@ from typing import Mapping
 
 import pandas as pd
 
-FIELD = re.compile(r"\{\{\s*([A-Za-z0-9_.\-]+)\s*(?::([^}]*))?\}\}")
+FIELD = re.compile(r"\{\{\s*([A-Za-z0-9_.\-'′]+)\s*(?::([^}]*))?\}\}")  # ids like F9b′
 # a decimal or scientific number: what a result looks like (integers are counts, depths, years)
 RESULT_NUMBER = re.compile(r"(?<![\w.])[-−]?\d+(?:\.\d+(?:[eE][-−+]?\d+)?|[eE][-−+]?\d+)(?![\w.])|(?<![\w.])\.\d+")
 
