@@ -34,7 +34,7 @@ def test_torch_running_variance_is_the_lecture_formula_and_8_over_7_at_m_8():
     g = torch.Generator().manual_seed(0)
     batches = torch.randn(30, 8, 5, dtype=torch.float64, generator=g) * 3
     var_b = batches.var(1, unbiased=False)
-    assert nl.torch_running_var_gap(batches, var_b) < 1e-13
+    assert nl.exact.torch_running_var_gap(batches, var_b) < 1e-13
     bn = nn.BatchNorm1d(5, momentum=None, affine=False, dtype=torch.float64)
     for x in batches:
         bn(x)
@@ -55,9 +55,9 @@ def test_fold_matches_the_hand_written_eval_forward_and_the_plus_sign_does_not()
     with torch.no_grad():
         z = lin(x).numpy()
         expected = bn_forward(z, bn.weight.numpy(), bn.bias.numpy(), bn.running_mean.numpy(), bn.running_var.numpy())
-        w, b = nl.fold(lin.weight, lin.bias, bn)
+        w, b = nl.exact.fold(lin.weight, lin.bias, bn)
         np.testing.assert_allclose((x @ w.T + b).numpy(), expected, atol=1e-13)
-        w, b = nl.fold(lin.weight, lin.bias, bn, sign=+1.0)  # the minus lost
+        w, b = nl.exact.fold(lin.weight, lin.bias, bn, sign=+1.0)  # the minus lost
         err = Estimate.exact(float(np.abs((x @ w.T + b).numpy() - expected).max()))
     assert verdict("G2", err) == "fails"
 
@@ -65,27 +65,27 @@ def test_fold_matches_the_hand_written_eval_forward_and_the_plus_sign_does_not()
 def test_identity_error_is_the_hand_written_one_and_the_printed_gamma_fails():
     x = 3 + 2 * torch.randn(64, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
     var, mean = x.var(0, unbiased=False), x.mean(0)
-    printed = nl.identity_error(x, var, mean)
+    printed = nl.exact.identity_error(x, var, mean)
     hand = np.abs(bn_forward(x.numpy(), var.numpy(), mean.numpy()) - x.numpy()).max()
     assert printed == pytest.approx(hand, rel=1e-12)
     assert verdict("G3", Estimate.exact(printed)) == "fails"
-    corrected = nl.identity_error(x, torch.sqrt(var + 1e-5), mean)
+    corrected = nl.exact.identity_error(x, torch.sqrt(var + 1e-5), mean)
     assert verdict("G3b", Estimate.exact(corrected)) == "holds"
 
 
 def test_output_moment_deviation_on_a_hand_case():
     # two units; unit 0 has mean 1 (β = 0) and std 2 (|γ| = 1): deviation max(1, 1) = 1
     y = torch.tensor([[-1.0, 0.0], [3.0, 0.0]], dtype=torch.float64)
-    assert nl.output_moment_deviation(y, torch.tensor([1.0, 1.0]), torch.tensor([0.0, 0.0])) == pytest.approx(1.0)
+    assert nl.exact.output_moment_deviation(y, torch.tensor([1.0, 1.0]), torch.tensor([0.0, 0.0])) == pytest.approx(1.0)
     y = torch.tensor([[1.0, 5.0], [-1.0, 7.0]], dtype=torch.float64)
-    assert nl.output_moment_deviation(y, torch.tensor([-1.0, 1.0]), torch.tensor([0.0, 6.0])) == pytest.approx(0.0)
+    assert nl.exact.output_moment_deviation(y, torch.tensor([-1.0, 1.0]), torch.tensor([0.0, 6.0])) == pytest.approx(0.0)
 
 
 def test_companion_study_bn_output_is_the_hand_written_forward():
     cfg = nl.Config(companions=3)
-    rows, samples = nl.companion_study(cfg, torch.Generator().manual_seed(3))
+    rows, samples = nl.exact.companion_study(cfg, torch.Generator().manual_seed(3))
     table, samples = pd.DataFrame(rows), pd.DataFrame(samples)
-    assert set(table.norm) == {"bn", "ln", "gn", "in"} and set(table.m) == set(nl.G6_MS)
+    assert set(table.norm) == {"bn", "ln", "gn", "in"} and set(table.m) == set(nl.exact.G6_MS)
     # re-draw the same stream by hand: 3 companion sets at m = 2, then at m = 4
     g = torch.Generator().manual_seed(3)
     mu = torch.randn(64, dtype=torch.float64, generator=g)
@@ -104,7 +104,7 @@ def test_companion_study_bn_output_is_the_hand_written_forward():
 
 
 def test_bias_growth_with_detached_mean_is_linear_and_loss_constant():
-    rows, graph_grad = nl.bias_growth_study(steps=20)
+    rows, graph_grad = nl.exact.bias_growth_study(torch.Generator().manual_seed(14), steps=20)
     growth = pd.DataFrame(rows)
     steps = growth.bias_norm.to_numpy()
     np.testing.assert_allclose(np.diff(steps), steps[1], rtol=1e-9)  # constant increments
@@ -116,7 +116,7 @@ def test_bias_growth_with_detached_mean_is_linear_and_loss_constant():
 def g1_table(corrected, plain):
     rows = []
     rng = np.random.default_rng(0)
-    for m in nl.G1_MS:
+    for m in nl.exact.G1_MS:
         for j in range(50):
             noise = rng.normal() * 1e-3
             rows.append(dict(m=m, channel=j, corrected_ratio=corrected(m) + noise, plain_ratio=plain(m) + noise,
@@ -124,21 +124,22 @@ def g1_table(corrected, plain):
     return pd.DataFrame(rows)
 
 
+def g1_estimates(var):
+    return {row: nl.variance_ratio_at_every_m(var, column, nl.RULES[row])
+            for row, column in (("G1", "corrected_ratio"), ("G1b", "plain_ratio"))}
+
+
 def test_g1_holds_for_the_corrected_estimator_and_fails_for_the_plain_one():
-    good = nl.g1_estimates(g1_table(lambda m: 1.0, lambda m: (m - 1) / m))
+    good = g1_estimates(g1_table(lambda m: 1.0, lambda m: (m - 1) / m))
     assert verdict("G1", good["G1"]) == "holds" and verdict("G1b", good["G1b"]) == "holds"
     # negative control: the plain average fed as if corrected (ratio (m−1)/m, 0.5 at m = 2)
-    bad = nl.g1_estimates(g1_table(lambda m: (m - 1) / m, lambda m: (m - 1) / m))
+    bad = g1_estimates(g1_table(lambda m: (m - 1) / m, lambda m: (m - 1) / m))
     assert verdict("G1", bad["G1"]) == "fails"  # m = 2 (0.5) … m = 32 (0.97): every m below 0.99
-    half = nl.g1_estimates(g1_table(lambda m: 1.0 if m > 2 else 0.5, lambda m: 1.0))
-    assert verdict("G1", half["G1"]) == "inconclusive"  # one m fails: the envelope cannot hold
-
-
-def test_envelope_holds_only_if_every_group_holds():
-    inside, outside = Estimate(1.0, 0.995, 1.005), Estimate(0.9, 0.89, 0.91)
-    assert verdict("G1", nl.envelope([inside, inside], 1.0)) == "holds"
-    assert nl.envelope([inside, outside], 1.0).value == 0.9
-    assert verdict("G1", nl.envelope([outside, outside], 1.0)) == "fails"
+    half = g1_estimates(g1_table(lambda m: 1.0 if m > 2 else 0.5, lambda m: 1.0))
+    assert verdict("G1", half["G1"]) == "fails"  # one m fails wholly: the claim fails at that m
+    assert half["G1"].value == pytest.approx(0.5, abs=0.01)
+    straddle = g1_estimates(g1_table(lambda m: 1.0 if m > 2 else 0.99, lambda m: 1.0))
+    assert verdict("G1", straddle["G1"]) == "inconclusive"  # one m on the boundary, the rest inside
 
 
 def test_folded_interval():
@@ -150,23 +151,28 @@ def test_folded_interval():
 def test_g4_rows():
     moments = pd.DataFrame(dict(scale=[1e-3, 1e-2, 1.0], min_var=[1e-6, 1e-4, 1.0],
                                 train_deviation=[0.5, 0.02, 1e-5], eval_deviation=[5.0, 5.0, 0.01]))
-    est = nl.g4_estimates(moments)
-    assert verdict("G4", est["G4"]) == "holds" and verdict("G4b", est["G4b"]) == "holds"
+    assert verdict("G4", nl.train_deviation_where_resolved(moments)) == "holds"
+    assert verdict("G4b", nl.train_deviation_at_smallest_scale(moments)) == "holds"
     moments.loc[2, "train_deviation"] = 0.01  # a previous-layer dependence where σ² ≫ ε
-    assert verdict("G4", nl.g4_estimates(moments)["G4"]) == "fails"
+    assert verdict("G4", nl.train_deviation_where_resolved(moments)) == "fails"
+
+
+def g5_estimates(scales, sgd):
+    return {"G5": nl.output_change_over_scales(scales), "G5b": nl.gradient_slope_over_scales(scales),
+            "G5d": nl.norm_growth_identity_gap(sgd)}
 
 
 def test_g5_rows():
-    a = np.array(nl.G5_SCALES)
+    a = np.array(nl.exact.G5_SCALES)
     scales = pd.DataFrame(dict(scale=a, rel_diff=1e-7, grad_norm=3.0 / a))
-    sgd = pd.DataFrame(dict(eps=nl.TINY_EPS, step=[0, 1], norm_sq=[1.0, 1.1], delta=[0.1, 0.1],
+    sgd = pd.DataFrame(dict(eps=nl.exact.TINY_EPS, step=[0, 1], norm_sq=[1.0, 1.1], delta=[0.1, 0.1],
                             lr2_grad_sq=[0.1, 0.1]))
-    est = nl.g5_estimates(scales, sgd)
+    est = g5_estimates(scales, sgd)
     assert est["G5b"].value == pytest.approx(-1)
     assert verdict("G5", est["G5"]) == "holds" and verdict("G5b", est["G5b"]) == "holds"
     assert verdict("G5d", est["G5d"]) == "holds"
     # a BN that is not scale invariant: output changes, gradient does not shrink
-    bad = nl.g5_estimates(scales.assign(rel_diff=0.3, grad_norm=3.0 / np.sqrt(a)), sgd.assign(delta=[0.2, 0.1]))
+    bad = g5_estimates(scales.assign(rel_diff=0.3, grad_norm=3.0 / np.sqrt(a)), sgd.assign(delta=[0.2, 0.1]))
     assert verdict("G5", bad["G5"]) == "fails" and verdict("G5b", bad["G5b"]) == "fails"
     assert verdict("G5d", bad["G5d"]) == "fails"
 
@@ -174,26 +180,31 @@ def test_g5_rows():
 def companions(bn_std, other_std):
     rows = []
     for norm in ("bn", "ln", "gn", "in"):
-        for m in nl.G6_MS:
+        for m in nl.exact.G6_MS:
             for f in range(8):
                 std = bn_std(m) * (1 + 0.01 * f) if norm == "bn" else other_std
                 rows.append(dict(norm=norm, m=m, feature=f, std=std))
     return pd.DataFrame(rows)
 
 
+def g6_estimates(comp):
+    return {"G6": nl.bn_companion_std(comp, m=32),
+            "G6b": nl.companion_noise_slope(comp), "G6c": nl.batch_independent_std(comp)}
+
+
 def test_g6_rows():
-    est = nl.g6_estimates(companions(lambda m: 1 / math.sqrt(m), 0.0))
+    est = g6_estimates(companions(lambda m: 1 / math.sqrt(m), 0.0))
     assert verdict("G6", est["G6"]) == "holds" and verdict("G6b", est["G6b"]) == "holds"
     assert verdict("G6c", est["G6c"]) == "holds"
     # negative controls: BN batch-independent, LN batch-dependent
-    bad = nl.g6_estimates(companions(lambda m: 1e-12, 0.05))
+    bad = g6_estimates(companions(lambda m: 1e-12, 0.05))
     assert verdict("G6", bad["G6"]) == "fails" and verdict("G6c", bad["G6c"]) == "fails"
 
 
 def sweep(bn_small, gn_small, train_mode):
     rows = []
     for seed, jitter in enumerate((0.0, 0.01, -0.01)):
-        for norm in nl.NORMS:
+        for norm in nl.trainings.NORMS:
             for batch in (2, 32):
                 acc = 0.9 + jitter
                 if batch == 2:
@@ -203,11 +214,15 @@ def sweep(bn_small, gn_small, train_mode):
     return pd.DataFrame(rows)
 
 
+def g7_estimates(table):
+    return {"G7": nl.bn_minus_gn_drop(table), "G7b": nl.eval_minus_train_mode_at_smallest_batch(table)}
+
+
 def test_g7_rows():
-    est = nl.g7_estimates(sweep(bn_small=0.6, gn_small=0.9, train_mode=0.5))
+    est = g7_estimates(sweep(bn_small=0.6, gn_small=0.9, train_mode=0.5))
     assert est["G7"].value == pytest.approx(0.3)
     assert verdict("G7", est["G7"]) == "holds" and verdict("G7b", est["G7b"]) == "holds"
-    bad = nl.g7_estimates(sweep(bn_small=0.9, gn_small=0.9, train_mode=0.95))
+    bad = g7_estimates(sweep(bn_small=0.9, gn_small=0.9, train_mode=0.95))
     assert verdict("G7", bad["G7"]) == "fails" and verdict("G7b", bad["G7b"]) == "fails"
 
 
@@ -221,11 +236,18 @@ def sigmoid_table(r2_init, r2_trained, affine_acc):
     return pd.DataFrame(rows)
 
 
+def g8_estimates(sig):
+    return {"G8": nl.r2_at_init_without_affine(sig),
+            "G8b": nl.paired(sig, ("r2_trained", "r2_init"), variant=("bn_affine", "bn_affine")),
+            "G8c": nl.paired(sig, "test_acc", variant=("bn_affine", "bn_plain")),
+            "G8d": nl.paired(sig, "r2_init", variant=("bn_plain", "none"))}
+
+
 def test_g8_rows():
-    est = nl.g8_estimates(sigmoid_table(0.98, 0.7, 0.95))
+    est = g8_estimates(sigmoid_table(0.98, 0.7, 0.95))
     for row in ("G8", "G8b", "G8c", "G8d"):
         assert verdict(row, est[row]) == "holds", row
-    bad = nl.g8_estimates(sigmoid_table(0.8, 0.9, 0.85))
+    bad = g8_estimates(sigmoid_table(0.8, 0.9, 0.85))
     for row in ("G8", "G8b", "G8c", "G8d"):
         assert verdict(row, bad[row]) == "fails", row
 
@@ -238,6 +260,11 @@ def pairs(column, a_name, b_name, a, b, spread=0.002):
     return pd.DataFrame(rows)
 
 
+def g13_estimates(drop, shift):
+    return {"G13": nl.paired(drop, "test_acc", variant=("bn_dropout", "bn")),
+            "G13b": nl.variance_shift(shift, "bn_dropout"), "G13c": nl.variance_shift(shift, "bn")}
+
+
 def test_g9_g13_g15_contrasts_through_estimate_helpers():
     def g9(before, after):
         place = pairs("placement", "before", "after", before, after)
@@ -248,24 +275,28 @@ def test_g9_g13_g15_contrasts_through_estimate_helpers():
     assert g9(0.95, 0.90) == "holds" and g9(0.90, 0.95) == "holds" and g9(0.95, 0.95) == "fails"
     shift = pd.DataFrame(dict(seed=[0, 1, 2] * 2, variant=["bn_dropout"] * 3 + ["bn"] * 3,
                               ratio=[1.5, 1.6, 1.55, 1.0, 1.01, 0.99]))
-    est = nl.g13_estimates(pairs("variant", "bn_dropout", "bn", 0.90, 0.90), shift)
+    est = g13_estimates(pairs("variant", "bn_dropout", "bn", 0.90, 0.90), shift)
     assert verdict("G13", est["G13"]) == "holds" and verdict("G13b", est["G13b"]) == "holds"
     assert verdict("G13c", est["G13c"]) == "holds"
-    helpful = nl.g13_estimates(pairs("variant", "bn_dropout", "bn", 0.95, 0.90), shift.assign(ratio=1.0))
+    helpful = g13_estimates(pairs("variant", "bn_dropout", "bn", 0.95, 0.90), shift.assign(ratio=1.0))
     assert verdict("G13", helpful["G13"]) == "fails" and verdict("G13b", helpful["G13b"]) == "fails"
+
+
+def g10_estimates(scale):
+    return {"G10": nl.works_fraction_bn_minus_none(scale), "G10b": nl.bn_spread_over_init_scales(scale)}
 
 
 def test_g10_rows():
     rows = []
     for seed in range(3):
-        for scale in nl.SCALES:
+        for scale in nl.trainings.SCALES:
             rows.append(dict(seed=seed, norm="bn", scale=scale, test_acc=0.9 - 0.01 * seed))
             rows.append(dict(seed=seed, norm="none", scale=scale, test_acc=0.9 if scale == 1.0 else 0.1))
-    est = nl.g10_estimates(pd.DataFrame(rows))
+    est = g10_estimates(pd.DataFrame(rows))
     assert est["G10"].value == pytest.approx(0.8)
     assert verdict("G10", est["G10"]) == "holds" and verdict("G10b", est["G10b"]) == "holds"
     same = pd.DataFrame(rows).assign(test_acc=lambda t: np.where(t.scale == 10.0, 0.1, 0.9))
-    bad = nl.g10_estimates(same)
+    bad = g10_estimates(same)
     assert verdict("G10", bad["G10"]) == "fails" and verdict("G10b", bad["G10b"]) == "fails"
 
 
@@ -279,9 +310,10 @@ def test_g11_rows():
                          dict(seed=seed, norm=norm, layer=2, grad_norm=1.0)]
         return pd.DataFrame(rows)
 
-    ok = nl.g11_estimates(deep(2.0))
-    assert verdict("G11", ok["G11"]) == "holds" and verdict("G11b", ok["G11b"]) == "holds"
-    assert verdict("G11", nl.g11_estimates(deep(1e4))["G11"]) == "fails"
+    ok = deep(2.0)
+    assert verdict("G11", nl.first_over_last_layer_gradient(ok, "bn")) == "holds"
+    assert verdict("G11b", nl.first_over_last_layer_gradient(ok, "none")) == "holds"
+    assert verdict("G11", nl.first_over_last_layer_gradient(deep(1e4), "bn")) == "fails"
 
 
 def test_g12_rows():
@@ -293,16 +325,16 @@ def test_g12_rows():
                          dict(seed=seed, norm="none", step=0, layer=layer, ics=0.2)]
         return pd.DataFrame(rows)
 
-    assert verdict("G12", nl.g12_estimates(ics(0.4))["G12"]) == "holds"
-    assert verdict("G12b", nl.g12_estimates(ics(0.4))["G12b"]) == "holds"
-    assert verdict("G12", nl.g12_estimates(ics(0.01))["G12"]) == "fails"  # ICS eliminated
+    assert verdict("G12", nl.ics_ratio_bn_over_none(ics(0.4))) == "holds"
+    assert verdict("G12b", nl.ics_ratio_bn_over_none(ics(0.4))) == "holds"
+    assert verdict("G12", nl.ics_ratio_bn_over_none(ics(0.01))) == "fails"  # ICS eliminated
 
 
 def test_g14_rows():
     linear = pd.DataFrame(dict(step=range(201), bias_norm=0.3 * np.arange(201), loss=1.0))
-    assert verdict("G14", nl.g14_estimate(linear)) == "holds"
+    assert verdict("G14", nl.bias_growth_ratio(linear)) == "holds"
     saturating = linear.assign(bias_norm=1 - np.exp(-np.arange(201) / 10))
-    assert verdict("G14", nl.g14_estimate(saturating)) == "fails"
+    assert verdict("G14", nl.bias_growth_ratio(saturating)) == "fails"
 
 
 def test_g15_rows():
@@ -348,5 +380,5 @@ def test_quick_run_writes_every_table_claim_and_figure(quick_run):
     for fig in nl.FIGURES:
         assert (out / f"{fig.__name__.removeprefix('figure_')}.png").is_file()
     sweep_table = pd.read_csv(out / "sweep.csv")
-    assert set(sweep_table.norm) == set(nl.NORMS) and sweep_table.seed.nunique() == nl.QUICK.seeds
+    assert set(sweep_table.norm) == set(nl.trainings.NORMS) and sweep_table.seed.nunique() == nl.QUICK.seeds
     assert set(sweep_table.batch) == set(nl.QUICK.batches)

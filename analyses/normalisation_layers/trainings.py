@@ -1,0 +1,184 @@
+"""The training rows (G7-G10, G12, G13, G15): MLPs on sklearn digits and 500 MNIST digits with
+numpy forward and backward passes (dlclaims.methods.numpy_mlp), seeds as the replicates."""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from dlclaims.methods import data
+from dlclaims.methods.numpy_mlp import MLP, accuracy, sgd_epochs, train_mode_accuracy
+from dlclaims.rng import np_stream
+
+from .deep_net import deep_gradients
+
+if TYPE_CHECKING:
+    from . import Config
+
+NORMS = ("bn", "gn", "ln", "none")
+NORM_LABELS = {"bn": "BatchNorm", "gn": "GroupNorm (8 groups)", "ln": "LayerNorm", "none": "no normalisation",
+               "in": "InstanceNorm"}
+HIDDEN = (128, 128, 128)
+REFERENCE_BATCH = 32  # the batch the sweep's drops are measured from, and the lr's reference
+BASE_LR = 0.05  # at B = 32, scaled linearly with B (lr_for)
+TRAIN_BATCH = 64  # every training but the sweep
+SCALES = (0.1, 0.3, 1.0, 3.0, 10.0)  # G10's init scales, × He
+WORKS = 0.5  # a training "works" when its held-out accuracy reaches 0.5 (chance is 0.1)
+
+
+# --- data ------------------------------------------------------------------------------------
+
+@lru_cache(maxsize=None)
+def centred(name: str, n_train: int | None = None) -> tuple[np.ndarray, ...]:
+    """(x_train, y_train, x_test, y_test) as numpy float32, centred by the training mean."""
+    return data.split(name, seed=0, n_train=n_train).centred().numpy()
+
+
+def rngs(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
+    """(init draws, batch order and dropout masks): fresh per call, so every variant of a seed
+    starts from the same weights and sees the same batches (a paired design)."""
+    return np_stream(seed, "init"), np_stream(seed, "batches")
+
+
+def lr_for(batch: int) -> float:
+    """The linear scaling rule: BASE_LR at the reference batch, proportional to B."""
+    return BASE_LR * batch / REFERENCE_BATCH
+
+
+def train_digits(seed: int, batch: int, epochs: int, **net_kw) -> tuple[MLP, bool]:
+    x, y, _, _ = centred("digits")
+    init_rng, order_rng = rngs(seed)
+    net = MLP.init([x.shape[1], *HIDDEN, 10], init_rng, **net_kw)
+    ok = sgd_epochs(net, x, y, batch, lr_for(batch), epochs, order_rng)
+    return net, ok
+
+
+def held_out_accuracy(net: MLP, name: str = "digits", n_train: int | None = None) -> float:
+    _, _, xt, yt = centred(name, n_train)
+    return accuracy(net, xt, yt)
+
+
+# --- training rows ---------------------------------------------------------------------------
+
+def sweep_unit(cfg: Config, seed: int, norm: str) -> dict[str, pd.DataFrame]:
+    """G7: one normalisation at every batch size, same seed (init and batch order)."""
+    _, _, xt, yt = centred("digits")
+    rows = []
+    for batch in cfg.batches:
+        net, ok = train_digits(seed, batch, cfg.sweep_epochs, norm=norm)
+        train_mode = (train_mode_accuracy(net, xt, yt, batch, np_stream(seed, "train-mode-eval"))
+                      if norm == "bn" else math.nan)
+        rows.append(dict(seed=seed, norm=norm, batch=batch, lr=lr_for(batch), test_acc=held_out_accuracy(net),
+                         train_mode_acc=train_mode, diverged=not ok))
+    return {"sweep": pd.DataFrame(rows)}
+
+
+def linear_regime_r2(net: MLP, x: np.ndarray, train: bool) -> float:
+    """Mean over hidden units and layers of R² of σ(u) regressed on u (u: the activation's input)."""
+    _, caches = net.forward(x, train=train, update=False)
+    r2 = []
+    for c in caches[:-1]:
+        u, a = c["u"].astype(np.float64), c["a"].astype(np.float64)
+        uc, ac = u - u.mean(0), a - a.mean(0)
+        corr = (uc * ac).sum(0) / np.sqrt((uc * uc).sum(0) * (ac * ac).sum(0))
+        r2.append(np.nanmean(corr ** 2))
+    return float(np.mean(r2))
+
+
+def digits_unit(cfg: Config, seed: int) -> dict[str, pd.DataFrame]:
+    """G8 (sigmoid), G9 (placement), G10 (init scale), G15 (LayerNorm) at B = 64."""
+    x, *_ = centred("digits")
+    sigmoid, placement, scale_rows, layernorm = [], [], [], []
+    for variant, kw in (("bn_affine", dict(norm="bn")), ("bn_plain", dict(norm="bn", affine=False)),
+                        ("none", dict(norm="none"))):
+        init_rng, _ = rngs(seed)
+        r2_init = linear_regime_r2(MLP.init([x.shape[1], *HIDDEN, 10], init_rng, activation="sigmoid", **kw), x, True)
+        net, _ = train_digits(seed, TRAIN_BATCH, cfg.epochs, activation="sigmoid", **kw)
+        gammas = [np.abs(n.gamma).mean() for n in net.norms] if variant == "bn_affine" else [math.nan]
+        sigmoid.append(dict(seed=seed, variant=variant, r2_init=r2_init, r2_trained=linear_regime_r2(net, x, False),
+                            mean_abs_gamma=float(np.mean(gammas)), test_acc=held_out_accuracy(net)))
+    for norm in ("bn", "none"):
+        for scale in SCALES:
+            net, ok = train_digits(seed, TRAIN_BATCH, cfg.epochs, norm=norm, scale=scale)
+            scale_rows.append(dict(seed=seed, norm=norm, scale=scale, test_acc=held_out_accuracy(net), diverged=not ok))
+    at_one = {r["norm"]: r["test_acc"] for r in scale_rows if r["scale"] == 1.0}
+    net, _ = train_digits(seed, TRAIN_BATCH, cfg.epochs, norm="bn", placement="after")
+    placement += [dict(seed=seed, placement="before", test_acc=at_one["bn"]),
+                  dict(seed=seed, placement="after", test_acc=held_out_accuracy(net))]
+    net, _ = train_digits(seed, TRAIN_BATCH, cfg.epochs, norm="ln")
+    layernorm += [dict(seed=seed, norm=k, test_acc=v) for k, v in (("ln", held_out_accuracy(net)), *at_one.items())]
+    return {"sigmoid": pd.DataFrame(sigmoid), "placement": pd.DataFrame(placement),
+            "init_scale": pd.DataFrame(scale_rows), "layernorm": pd.DataFrame(layernorm)}
+
+
+def ics_unit(cfg: Config, seed: int) -> dict[str, pd.DataFrame]:
+    """G12: Santurkar's ICS along plain SGD; G11: gradient norms by layer of a deep net at init."""
+    x, y, _, _ = centred("digits")
+    rows = []
+    for norm in ("bn", "none"):
+        init_rng, order_rng = rngs(seed)
+        net = MLP.init([x.shape[1], *[100] * 5, 10], init_rng, norm=norm)
+        n_batches = len(y) // 128
+        order = order_rng.permutation(len(y))
+        for step in range(cfg.ics_steps + 1):
+            k = step % n_batches
+            if k == 0:
+                order = order_rng.permutation(len(y))
+            idx = order[k * 128:(k + 1) * 128]
+            if step % cfg.ics_every == 0 and step < cfg.ics_steps:
+                rows += [dict(seed=seed, norm=norm, step=step, layer=layer, ics=value)
+                         for layer, value in internal_covariate_shift(net, x[idx], y[idx], 0.1).items()]
+            _, grads = net.loss_and_grads(x[idx], y[idx])
+            net.set_parameters([p - 0.1 * gr for p, gr in zip(net.parameters(), grads)])
+    return {"ics": pd.DataFrame(rows), "deep_gradients": pd.DataFrame(deep_gradients(cfg, seed))}
+
+
+def internal_covariate_shift(net: MLP, x, y, lr: float) -> dict[int, float]:
+    """‖G_k − G′_k‖/‖G_k‖ for each weight layer k ≥ 2 (Santurkar et al. 2018, §2.2)."""
+    params = net.parameters()
+    _, grads = net.loss_and_grads(x, y, update=False)
+    stepped = [p - lr * gr for p, gr in zip(params, grads)]
+    owner = parameter_layers(net)
+    out = {}
+    for k in range(1, len(net.weights)):
+        mixed = net.copy()
+        mixed.set_parameters([s if owner[i] < k else p for i, (p, s) in enumerate(zip(params, stepped))])
+        _, moved = mixed.loss_and_grads(x, y, update=False)
+        out[k + 1] = float(np.linalg.norm(grads[k] - moved[k]) / np.linalg.norm(grads[k]))
+    return out
+
+
+def parameter_layers(net: MLP) -> list[int]:
+    """The block index (0-based weight layer) of each entry of ``net.parameters()``."""
+    k = len(net.weights)
+    owner = list(range(k)) * 2
+    for i, n in enumerate(net.norms):
+        if n.kind != "none" and n.affine:
+            owner += [i, i]
+    return owner
+
+
+def dropout_unit(cfg: Config) -> dict[str, pd.DataFrame]:
+    """G13: BN with and without dropout(0.5), every seed in one unit (one MNIST load per run);
+    the variance shift of the second BN, whose input is the dropped first block."""
+    n_train = cfg.mnist_train if cfg.dropout_data == "mnist" else None
+    x, y, _, _ = centred(cfg.dropout_data, n_train)
+    acc, shift = [], []
+    for seed in range(cfg.seeds):
+        for dropout in (0.0, 0.5):
+            init_rng, order_rng = rngs(seed)
+            net = MLP.init([x.shape[1], 256, 256, 10], init_rng, norm="bn", dropout=dropout)
+            sgd_epochs(net, x, y, TRAIN_BATCH, lr_for(TRAIN_BATCH), cfg.epochs, order_rng)
+            variant = "bn_dropout" if dropout else "bn"
+            acc.append(dict(seed=seed, variant=variant, test_acc=held_out_accuracy(net, cfg.dropout_data, n_train)))
+            _, caches = net.forward(x, train=False)
+            eval_var = caches[1]["norm_in"].astype(np.float64).var(0)
+            running = net.norms[1].running_var.astype(np.float64)
+            shift.append(dict(seed=seed, variant=variant, running_var=float(running.mean()),
+                              eval_var=float(eval_var.mean()), ratio=float(np.mean(running / eval_var))))
+    return {"dropout": pd.DataFrame(acc), "variance_shift": pd.DataFrame(shift)}
+
