@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dlclaims import rng
+from dlclaims.methods import chains as chain_methods
 from dlclaims.suite import claims, contract, runner
 
 NAME = "sgd-uncertainty"
@@ -63,7 +65,8 @@ def synthetic(plateau_power=1.0, plateau_power_large=None, exact_scale=1.0, avg_
             chain_rows(name, "constant", h, 1, plateau, final_last=plateau, final_avg=plateau / growth,
                        tenth_last=plateau, tenth_avg=plateau)
             if name.startswith("ls"):
-                theory.append(dict(problem=name, step=h, batch=1, exact_plateau=plateau / exact_scale))
+                theory.append(dict(problem=name, step=h, batch=1, exact_plateau=plateau / exact_scale,
+                                   small_step_plateau=plateau / exact_scale))
             for k in (0, 10, 100, 1000):
                 sum_alpha, sum_alpha2 = h * (k + 1), h * h * (k + 1)
                 b = (2.0**2 + 1.0 * sum_alpha2) / (2 * sum_alpha)
@@ -188,6 +191,15 @@ def test_full_range_curvature_is_what_c1e_finds_and_c1a_ignores(module):
     assert verdict["C1a"] == "holds"  # the restricted fit sees h ≤ h_max/4 only
 
 
+def test_c1d_must_hold_at_every_design_and_step(module):
+    """One (design, h) whose theory is off by 1.5 fails C1d however well the others match."""
+    tables = synthetic()
+    theory = tables["theory"]
+    theory.loc[(theory.problem == "ls_ill") & (theory.step == theory.step.max()), "exact_plateau"] /= 1.5
+    assert verdicts(module, tables)["C1d"] == "fails"
+    assert values(module, tables)["C1d"] == pytest.approx(1.5, rel=0.02)
+
+
 def test_the_one_over_k_rule_rejects_the_inverse_sqrt_schedule(module):
     """The negative control: the same statistic, h_max/√(k+1)'s noise (∝ k^-½) under C6c's rule."""
     rule = {c.id: c.rule for c in module.CLAIMS}["C6c"]
@@ -195,23 +207,39 @@ def test_the_one_over_k_rule_rejects_the_inverse_sqrt_schedule(module):
     assert rule.verdict(est) == "fails"
 
 
+def test_facts_recover_the_known_values(module):
+    """The numbers the method text cites, on the hand-made tables."""
+    cfg = dataclasses.replace(module.QUICK, steps=STEPS)
+    facts = module.facts(synthetic(plateau_power=1.0, growth=5.0, last_over_avg_decaying=0.5), cfg)
+    assert facts["exact_over_first_order_ls_iso"] == pytest.approx(1.0)
+    assert facts["exact_slope_small_ls_ill"] == pytest.approx(1.0)
+    assert facts["slope_logistic"] == pytest.approx(1.0, abs=0.02)
+    assert facts["ratio_at_K_ls_ill"] == pytest.approx(5.0, rel=0.03)
+    assert facts["ratio_at_tenth_ls_ill"] == pytest.approx(1.0, rel=0.03)
+    assert facts["growth_logistic_l2"] == pytest.approx(5.0, rel=0.03)
+    assert facts["decaying_largest"] == pytest.approx(0.5, rel=0.03)
+    assert facts["bound_share_at_K_high"] == pytest.approx(0.3)
+    assert facts["gd_local_slope_flattest"] == pytest.approx(-1.0)  # GD's gap ∝ 1/k exactly
+    assert facts["exact_noise_slope"] == pytest.approx(-0.5, abs=1e-9)
+
+
 # --- the pieces ---------------------------------------------------------------------------------
 
 def test_loglog_fit_recovers_a_power(module):
     x = np.array([1.0, 2.0, 5.0, 10.0])
-    assert module.loglog_fit(x)(3 * x**-0.7) == pytest.approx(-0.7)
+    assert module.problems.loglog_fit(x)(3 * x**-0.7) == pytest.approx(-0.7)
 
 
 def test_growth_of_ratio(module):
     sample = np.array([[8.0, 1.0, 2.0, 1.0], [8.0, 1.0, 2.0, 1.0]])  # (8/1) / (2/1)
-    assert module.growth_of_ratio(sample) == pytest.approx(4.0)
+    assert module.averaging.growth_of_ratio(sample) == pytest.approx(4.0)
 
 
 def test_steps_to_plateau_interpolates_log_log(module):
     k = np.array([0, 1, 10, 100, 1000])
     gap = np.array([10.0, 1.0, 0.1, 0.01, 0.01])  # 1/k until the plateau 0.01
-    assert module.steps_to_plateau(k, gap, 0.01) == pytest.approx(50.0)  # gap = 0.02 at k = 50
-    assert np.isnan(module.steps_to_plateau(k, gap, 0.001))
+    assert module.plateaus.steps_to_plateau(k, gap, 0.01) == pytest.approx(50.0)  # gap = 0.02 at k = 50
+    assert np.isnan(module.plateaus.steps_to_plateau(k, gap, 0.001))
 
 
 def test_reach_slope_statistic_sees_reach_inversely_proportional_to_h(module):
@@ -219,15 +247,34 @@ def test_reach_slope_statistic_sees_reach_inversely_proportional_to_h(module):
     steps_h = np.array([0.1, 0.2, 0.4])
     curves = [np.maximum(1.0 / (h * k), 0.001) for h in steps_h]  # reaches 2 × plateau at k = 1/(0.002 h)
     sample = np.tile(np.r_[np.full(3, 0.001), np.concatenate(curves)], (4, 1))
-    assert module.reach_slope_statistic(k, steps_h)(sample) == pytest.approx(-1.0, abs=0.02)
+    assert module.plateaus.reach_slope_statistic(k, steps_h)(sample) == pytest.approx(-1.0, abs=0.02)
 
 
 def test_step_sums_of_the_bound(module):
-    sched = module.chains.Schedule(np.array([0.5]), np.array([1.0]), np.array([0.5]))
-    s1, s2 = module.step_sums(sched, np.array([0, 3]))
+    sched = chain_methods.Schedule(np.array([0.5]), np.array([1.0]), np.array([0.5]))
+    s1, s2 = module.problems.step_sums(sched, np.array([0, 3]))
     alphas = 0.5 / np.sqrt(np.arange(1, 5))
     np.testing.assert_allclose(s1, [alphas[0], alphas.sum()])
     np.testing.assert_allclose(s2, [alphas[0] ** 2, (alphas**2).sum()])
+
+
+def test_chains_draw_from_named_streams(module):
+    """A group's chain keys are the streams ("chains", problem, group, chain) of the seed:
+    distinct across chains, groups and problems, and 63-bit (the chains' uint64 counter keys)."""
+    cfg = dataclasses.replace(module.QUICK, chains=4, seed=3)
+    keys = module.problems.chain_seeds(cfg, "ls_iso", 1)
+    assert keys.tolist() == [rng.fold_in(3, "chains", "ls_iso", 1, c) for c in range(4)]
+    others = [module.problems.chain_seeds(cfg, p, g) for p, g in (("ls_iso", 0), ("ls_ill", 1), ("ls_iso", "batch-1"))]
+    every = np.concatenate([keys, *others])
+    assert len(set(every.tolist())) == every.size
+    assert every.min() >= 0 and int(every.max()) < 2**63
+
+
+def test_logistic_l2_is_the_logistic_data_with_an_l2_term(module):
+    plain, l2 = module.problems.problem("logistic", 0), module.problems.problem("logistic_l2", 0)
+    assert np.array_equal(plain.A.numpy(), l2.A.numpy()) and np.array_equal(plain.y.numpy(), l2.y.numpy())
+    assert (plain.l2, l2.l2) == (0.0, 0.01)
+    assert not np.array_equal(module.problems.problem("logistic", 1).A.numpy(), plain.A.numpy())
 
 
 # --- declarations -------------------------------------------------------------------------------
@@ -259,12 +306,12 @@ def test_quick_run_shapes(module, quick_run):
     assert list(table.claim) == [c.id for c in module.CLAIMS]
     assert set(table.kind) == {"lecture", "derived"}
     per_chain = pd.read_csv(out / "chains.csv")
-    groups = len(module.CONSTANT_PROBLEMS) * (len(cfg.step_factors) + 2) + 1 + len(cfg.batch_sizes)
+    groups = len(module.problems.CONSTANT_PROBLEMS) * (len(cfg.step_factors) + 2) + 1 + len(cfg.batch_sizes)
     assert len(per_chain) == groups * cfg.chains
     assert {"plateau", "final_last", "final_avg", "tenth_last", "tenth_avg", "grad_variance"} <= set(per_chain)
     noise = pd.read_csv(out / "noise_chains.csv")
-    assert len(noise) == 3 * cfg.chains * len(module.decade_grid(cfg.steps))
+    assert len(noise) == 3 * cfg.chains * len(module.problems.decade_grid(cfg.steps))
     curves = pd.read_csv(out / "curves.csv")
     assert set(curves.schedule) == {"constant", "inv_sqrt", "inv", "gd"}
-    assert len(pd.read_csv(out / "reach_slopes.csv")) == len(module.CONSTANT_PROBLEMS)
+    assert len(pd.read_csv(out / "reach_slopes.csv")) == len(module.problems.CONSTANT_PROBLEMS)
     assert {f.__name__.removeprefix("figure_") + ".png" for f in module.FIGURES} <= {p.name for p in out.iterdir()}
