@@ -11,11 +11,13 @@ import pytest
 import torch
 from torch import nn
 
-from dlclaims.methods import nets
+from dlclaims.methods import nets, training
+from dlclaims.rng import stream
 from dlclaims.suite import claims, contract, stats
 from dlclaims.threads import one_thread
 
 bh = contract.load("bn-hessian")
+models, measure = bh.models, bh.measure
 
 
 @pytest.fixture(autouse=True)
@@ -26,12 +28,12 @@ def _one_thread():
 
 # --- models ----------------------------------------------------------------------------------
 
-def test_refreshed_statistics_are_the_exact_training_set_moments_and_leave_the_original_alone():
+def test_frozen_bn_refreshes_statistics_over_the_training_set_on_a_copy():
     g = torch.Generator().manual_seed(0)
     net = nets.mlp([5, 7, 3], batch_norm=True, generator=g, bn_affine=False)
     x = torch.randn(1200, 5, generator=g) * 2 + 1
     before = {k: v.clone() for k, v in net.state_dict().items()}
-    frozen = bh.refresh_statistics(net, x)
+    frozen = models.frozen(net, x)
     with torch.no_grad():
         pre = net[0](x)
     # chunks of 500, 500 and 200: the cumulative average weights chunk means equally
@@ -45,29 +47,57 @@ def test_refreshed_statistics_are_the_exact_training_set_moments_and_leave_the_o
 @pytest.mark.parametrize("model", ["conv", "mlp", "small"])
 def test_the_same_seed_draws_the_same_weights_with_and_without_bn(model):
     cfg = bh.QUICK
-    plain, bn = bh.build(model, False, cfg, seed=3), bh.build(model, True, cfg, seed=3)
+    plain, bn = models.build(model, False, cfg, seed=3), models.build(model, True, cfg, seed=3)
     weights = lambda net: [m.weight for m in net.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
     assert len(weights(plain)) == len(weights(bn))
     for a, b in zip(weights(plain), weights(bn)):
         assert torch.equal(a, b)
-    other = bh.build(model, False, cfg, seed=4)
+    other = models.build(model, False, cfg, seed=4)
     assert not torch.equal(weights(plain)[0], weights(other)[0])
+
+
+@pytest.mark.parametrize("model", ["conv", "mlp"])
+def test_the_no_bn_and_bn_nets_of_a_seed_see_the_same_batches(model, monkeypatch):
+    drawn: list[list[torch.Tensor]] = []
+    draw = training.random_batches
+
+    def recorded(*args):
+        drawn[-1].extend(batches := list(draw(*args)))
+        return iter(batches)
+
+    monkeypatch.setattr(training, "random_batches", recorded)
+    for bn, seed in ((False, 3), (True, 3), (False, 4)):
+        drawn.append([])
+        models.trained(model, bn, bh.QUICK, seed)
+    assert len(drawn[0]) == len(drawn[1]) > 0 and all(torch.equal(a, b) for a, b in zip(drawn[0], drawn[1]))
+    assert not torch.equal(drawn[0][0], drawn[2][0])
 
 
 def test_page_bn_has_no_affine_parameters():
     for model in ("conv", "mlp"):
-        bn = bh.build(model, True, bh.Config(), seed=0)
+        bn = models.build(model, True, bh.Config(), seed=0)
         norms = [m for m in bn.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
         assert norms and all(m.weight is None and m.bias is None for m in norms)
 
 
 def test_default_models_are_the_declared_ones():
     cfg = bh.Config()
-    mlp = bh.build("mlp", False, cfg, seed=0)
+    mlp = models.build("mlp", False, cfg, seed=0)
     assert [m.out_features for m in mlp if isinstance(m, nn.Linear)] == [256] * 6 + [10]
-    x_train = bh.dataset(cfg.dataset, "conv", cfg.conv_pool)[0]
+    x_train = models.dataset(cfg.dataset, "conv", cfg.conv_pool)[0]
     assert tuple(x_train.shape[1:]) == (1, 14, 14) and len(x_train) == 4000
     assert cfg.hessian_batch == 256 and not cfg.bn_affine
+
+
+def test_santurkar_measures_at_every_checkpoint_of_both_variants():
+    cfg = bh.QUICK
+    rows = pd.DataFrame(measure.santurkar(cfg, seed=0))
+    checkpoints = list(range(0, cfg.santurkar_steps, cfg.santurkar_every))
+    for variant in ("no_bn", "bn"):
+        part = rows[rows.variant == variant]
+        assert sorted(part.step.unique()) == checkpoints
+        assert len(part) == len(checkpoints) * (1 + len(measure.ETA_FACTORS))
+    assert np.isfinite(rows.loss).all() and (rows[rows.eta_factor > 0].beta > 0).all()
 
 
 # --- B6: the stability rule -------------------------------------------------------------------
@@ -75,20 +105,21 @@ def test_default_models_are_the_declared_ones():
 def test_stability_excludes_chance_level_divergent_and_short_runs():
     steps = 20
     good = [2.3] + [0.9] * 19
-    assert bh.is_stable(good, steps)
-    assert not bh.is_stable([2.3] + [2.23] * 19, steps)  # at chance: the old rule counted it
-    assert not bh.is_stable([2.3] + [1.2] * 19, steps)  # above half the initial loss
-    assert not bh.is_stable([2.3, 30.0], steps)  # stopped: diverged
-    assert not bh.is_stable([2.3] + [0.5] * 9 + [math.nan] + [0.5] * 9, steps)
+    assert measure.is_stable(good, steps)
+    assert not measure.is_stable([2.3] + [2.23] * 19, steps)  # at chance: the old rule counted it
+    assert not measure.is_stable([2.3] + [1.2] * 19, steps)  # above half the initial loss
+    assert not measure.is_stable([2.3, 30.0], steps)  # stopped: diverged
+    assert not measure.is_stable([2.3] + [0.5] * 9 + [math.nan] + [0.5] * 9, steps)
 
 
 def test_training_stops_once_the_loss_diverges():
     cfg = bh.QUICK
-    x, y = bh.dataset(cfg.dataset, "small", cfg.conv_pool)[:2]
-    net = bh.build("small", False, cfg, seed=0)
-    losses = bh.train(net, x, y, cfg, 0, 50, lr=1e4, momentum=0.0, diverged=bh.DIVERGED)
+    x, y = models.dataset(cfg.dataset, "small", cfg.conv_pool)[:2]
+    net = models.build("small", False, cfg, seed=0)
+    losses = models.train(net, x, y, cfg, stream(0, "test", "batches"), 50, lr=1e4, momentum=0.0,
+                          diverged=measure.DIVERGED)
     assert len(losses) < 50
-    assert not math.isfinite(losses[-1]) or losses[-1] > bh.DIVERGED * losses[0]
+    assert not math.isfinite(losses[-1]) or losses[-1] > measure.DIVERGED * losses[0]
 
 
 def test_largest_stable_rate_per_seed_and_below_the_grid_when_none_is():
@@ -99,7 +130,7 @@ def test_largest_stable_rate_per_seed_and_below_the_grid_when_none_is():
 
 
 def test_learning_rate_grid_is_sqrt2():
-    rates = bh.learning_rates(bh.Config())
+    rates = measure.learning_rates(bh.Config())
     np.testing.assert_allclose(np.diff(np.log2(rates)), 0.5)
     assert rates[0] == pytest.approx(0.1) and rates[-1] == pytest.approx(12.8)
 
@@ -116,10 +147,10 @@ def fake_tables(seeds=10, overlap=None, lam=None, chosen=None, unchanged=0.99, s
     stable = stable or {"no_bn": 0.4, "bn": 3.2}
     sant = sant or {"no_bn": 1.0, "bn": 0.3}
     spectrum, summary, pert = [], [], []
-    for model in bh.MODELS:
+    for model in models.MODELS:
         for seed in range(seeds):
             jitter = 1 + 0.05 * rng.standard_normal()  # shared by the variants of a seed: paired
-            for variant in bh.VARIANTS:
+            for variant in models.VARIANTS:
                 for i in range(1, 11):
                     spectrum.append(dict(model=model, state="trained", variant=variant, seed=seed, index=i,
                                          eigenvalue=10.0 / i, residual=0.0,
@@ -140,7 +171,7 @@ def fake_tables(seeds=10, overlap=None, lam=None, chosen=None, unchanged=0.99, s
                                  mean_vector_overlap=power[1])])
     # the last ``untrained`` seeds' no-BN nets stay at chance
     final = lambda v, s: 2.3 if v == "no_bn" and s >= seeds - untrained else 0.5
-    training = [dict(model=m, variant=v, seed=s, step=step, loss=loss) for m in bh.MODELS for v in ("no_bn", "bn")
+    training = [dict(model=m, variant=v, seed=s, step=step, loss=loss) for m in models.MODELS for v in ("no_bn", "bn")
                 for s in range(seeds) for step, loss in ((0, 2.3), (90, 1.0), (-1, final(v, s)))]
     return {"training": pd.DataFrame(training), "spectrum": pd.DataFrame(spectrum),
             "hessian_summary": pd.DataFrame(summary),
@@ -222,7 +253,7 @@ def test_quick_run_writes_every_table_and_figure(quick_run):
     assert claims_table.claim.tolist() == [c.id for c in bh.CLAIMS]
     assert set(claims_table[claims_table.claim.str.startswith("B4")].kind) == {"check"}
     spectrum = pd.read_csv(target / "spectrum.csv")
-    assert set(spectrum.state) == {"init", "trained"} and set(spectrum.model) == set(bh.MODELS)
+    assert set(spectrum.state) == {"init", "trained"} and set(spectrum.model) == set(models.MODELS)
     assert spectrum.overlap.between(0, 1 + 1e-9).all()
     solvers = pd.read_csv(target / "solvers.csv")
     assert set(solvers.method) == {"power", "lanczos"} and (solvers.matvecs > 0).all()

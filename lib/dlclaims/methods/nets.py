@@ -127,3 +127,28 @@ def conv_net(
         reseed_(net, generator)
         he_uniform_(net, generator)
     return net
+
+
+def refresh_bn_statistics_(net: nn.Module, x: torch.Tensor, chunk: int = 500) -> nn.Module:
+    """Recompute every BatchNorm's running statistics from ``x``; return ``net`` in eval mode
+    ("frozen BN"). In place: copy the net first to keep the original.
+
+    The statistics are reset and ``x`` goes through in train mode, ``chunk`` rows at a time,
+    with PyTorch's cumulative average (``momentum=None``): each running mean is the
+    equal-weighted mean of the chunks' batch means and each running variance the mean of their
+    unbiased batch variances. With equal chunks the mean is the mean over ``x``; with one chunk
+    (``chunk >= len(x)``) the variance is its unbiased variance too. Each layer's momentum is
+    restored afterwards.
+    """
+    norms = [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    momenta = [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative moving average
+    net.train()
+    with torch.no_grad():
+        for start in range(0, len(x), chunk):
+            net(x[start: start + chunk])
+    for m, momentum in zip(norms, momenta):
+        m.momentum = momentum
+    return net.eval()
