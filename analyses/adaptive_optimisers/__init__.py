@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from dlclaims.suite import cli
+from dlclaims.suite import 
 from dlclaims.suite.claims import Amendment, Claim, Estimate, at_least, at_most, between
 from dlclaims.suite.contract import Tol, option
 
@@ -327,7 +327,3 @@ def facts(tables: dict[str, pd.DataFrame], cfg: Config) -> dict[str, float | int
         "adagrad_default_acc": grids.nearest(adagrad, grids.ADAGRAD_DEFAULT),
         "rarest_mean_count": sparse.rarest_mean_count(tables["sparse_features"]),
     }
-
-
-if __name__ == "__main__":
-    raise SystemExit(cli.main_for(__file__))

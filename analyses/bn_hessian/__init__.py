@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from dlclaims.suite import cli, config, stats
+from dlclaims.suite import config, stats
 from dlclaims.suite.claims import Amendment, Claim, Estimate, at_least, at_most
 from dlclaims.suite.contract import Tol, option
 
@@ -369,7 +369,3 @@ def facts(tables: dict[str, pd.DataFrame], cfg: Config) -> dict[str, float | int
     out |= {"power_cost_min": float(cost.min()), "power_cost_max": float(cost.max()),
             "units": len(units(cfg)), "lr_max": measure.learning_rates(cfg)[-1], "overlap_top": OVERLAP_TOP}
     return out
-
-
-if __name__ == "__main__":
-    raise SystemExit(cli.main_for(__file__))

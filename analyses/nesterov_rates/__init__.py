@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from dlclaims.suite import cli, stats
+from dlclaims.suite import stats
 from dlclaims.suite.claims import Amendment, Claim, Estimate, at_least, at_most, between
 from dlclaims.suite.contract import Tol, option
 
@@ -332,7 +332,3 @@ def facts(tables: dict[str, pd.DataFrame], cfg: Config) -> dict[str, float | int
         "gd_isotropic_slope": iteration_slope(tables["iteration_slopes"], "quadratic", "gd", "isotropic").value,
         "lessard_period": int(stats.select(tables["lessard"], method="heavy_ball").period.mode().iloc[0]),
     }
-
-
-if __name__ == "__main__":
-    raise SystemExit(cli.main_for(__file__))

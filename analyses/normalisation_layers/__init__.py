@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from dlclaims.suite import cli, stats
+from dlclaims.suite import stats
 from dlclaims.suite.claims import Amendment, Claim, Estimate, Rule, at_least, at_most, between
 from dlclaims.suite.contract import Tol, option
 
@@ -388,7 +388,3 @@ def facts(tables: dict[str, pd.DataFrame], cfg: Config) -> dict[str, float | int
             "bn_growth_per_layer": float(stats.geometric_mean_ci(deep[:, 0] / deep[:, -1]).value
                                          ** (2 / (deep.shape[1] - 1))),
             "works_bn": float(works["bn"]), "works_none": float(works["none"])}
-
-
-if __name__ == "__main__":
-    raise SystemExit(cli.main_for(__file__))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from dlclaims.suite import cli, stats
+from dlclaims.suite import stats
 from dlclaims.suite.claims import Amendment, Claim, Estimate, at_least, at_most, between, signature
 from dlclaims.suite.contract import Tol, option
 
@@ -234,7 +234,3 @@ from . import figures  # noqa: E402  (after the rules above, which the figures d
 
 FIGURES = [figures.figure_gap_vs_k, figures.figure_plateau_vs_h, figures.figure_schedules,
            figures.figure_plateau_vs_b, figures.figure_averaging, figures.figure_rates]
-
-
-if __name__ == "__main__":
-    raise SystemExit(cli.main_for(__file__))

@@ -98,9 +98,10 @@ def cmd_report(root: Path | None, redraw: bool) -> int:
 
 
 def main_for(path: str, argv: Sequence[str] | None = None) -> int:
-    """The entry point of ``python analyses/<name>.py``: the same as ``dlclaims run <name>``."""
+    """The entry point of ``python analyses/<name>.py`` (or of a folder family's
+    ``__main__.py``: ``python analyses/<name>``): the same as ``dlclaims run <name>``."""
     path = Path(path)
-    stem = path.parent.name if path.name == "__init__.py" else path.stem
+    stem = path.parent.name if path.name in ("__init__.py", "__main__.py") else path.stem
     return main(["run", stem.replace("_", "-"), *(sys.argv[1:] if argv is None else argv)])
 
 
