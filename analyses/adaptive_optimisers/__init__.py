@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from dlclaims.suite import 
 from dlclaims.suite.claims import Amendment, Claim, Estimate, at_least, at_most, between
 from dlclaims.suite.contract import Tol, option
 
