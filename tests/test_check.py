@@ -83,3 +83,61 @@ def test_equal_infinities_are_not_drift_but_a_changed_one_is():
         new.loc[i, "loss"] = value
         problems = regression.compare_tables("t", old, new)
         assert len(problems) == 1 and f"row {i} " in problems[0]
+
+
+# --- the ledger: every signed part, and added or removed rows, need an entry --------------------
+
+import sys  # noqa: E402
+
+import pytest  # noqa: E402
+
+from dlclaims.suite import contract  # noqa: E402
+
+T1 = 'Claim("T1", "lecture", "the mean is above -10", "mean of the per-seed values", at_least(-10),\n                setup=("sleep",))'
+
+
+@pytest.fixture
+def rewrite_toy(toy):
+    """Write a changed toy file after its baseline; forget the cached module around it."""
+    def forget():
+        for key in [k for k in sys.modules if k.startswith("dlclaims_analyses.")]:
+            del sys.modules[key]
+
+    path = contract.analyses_dir() / "toy.py"
+    original = path.read_text()
+    assert T1 in original
+
+    def rewrite(old: str, new: str, ledger: str = "") -> None:
+        forget()
+        ledger_text = f"\n{IMPORTS}AMENDMENTS = [{ledger}]\n" if ledger else ""
+        path.write_text(original.replace(old, new) + ledger_text)
+
+    yield rewrite
+    forget()
+
+
+IMPORTS = "from dlclaims.suite.claims import Added, Amendment, Retired\n"
+T3 = 'Claim("T3", "derived", "another row", "mean of the per-seed values", at_least(-10))'
+CHANGES = {
+    "kind": (T1, T1.replace('"lecture"', '"derived"'),
+             'Amendment("T1", "2026-12-02", old="lecture", new="derived", why="r", what="kind")'),
+    "statement": (T1, T1.replace("above -10", "above minus ten"),
+                  'Amendment("T1", "2026-12-02", old="the mean is above -10", new="the mean is above minus ten", '
+                  'why="r", what="statement")'),
+    "setup": ("sleep: float = option(0.001,", "sleep: float = option(0.002,",
+              'Amendment("T1", "2026-12-02", old="sleep=0.001", new="sleep=0.002", why="r", what="setup")'),
+    "added": (T1 + "]", T1 + ", " + T3 + "]", 'Added("T3", "2026-12-02", why="a new control")'),
+    "retired": (T1 + "]", T3.replace("T3", "T2") + "]",
+                'Retired("T1", "2026-12-02", why="r"), Added("T2", "2026-12-02", why="r")'),
+}
+
+
+@pytest.mark.parametrize("what", list(CHANGES))
+def test_a_change_without_a_ledger_entry_fails_check_and_passes_with_one(toy, rewrite_toy, what):
+    baseline(toy)
+    old, new, entry = CHANGES[what]
+    rewrite_toy(old, new)
+    assert regression.ledger("toy", toy) != [], what
+    assert cli.main(["check", "toy", "--results", str(toy)]) == 1
+    rewrite_toy(old, new, entry)
+    assert regression.ledger("toy", toy) == [], what

@@ -22,11 +22,12 @@ import pandas as pd
 
 CLAIMS_FILE = "claims.csv"
 SEEDS_TABLE = "claim_seeds"  # per claim: seeds, spread and seeds_to_decide (the runner writes it)
+SCOPE_TABLE = "claim_scope"  # per scoped claim and knob value: the estimate and verdict (the runner writes it)
 FACTS_TABLE = "facts"  # the named numbers an analysis's method text cites (optional)
 META_FILE = "meta.json"
 # Eight significant digits: far above any tolerance, and stable bytes on one machine.
 FLOAT_FORMAT = "%.8g"
-VERDICTS = ("holds", "fails", "inconclusive")
+VERDICTS = ("holds", "fails", "inconclusive", "untestable")
 META_KEYS = ("analysis", "title", "lecture", "fidelity", "argv")
 PACKAGES = ("dlclaims", "torch", "numpy", "scipy", "pandas", "scikit-learn", "mlxtend", "matplotlib")
 

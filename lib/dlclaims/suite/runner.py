@@ -117,13 +117,15 @@ def concatenate(parts: Sequence[Tables]) -> Tables:
 
 # --- the run ---------------------------------------------------------------------------------
 
-def judge(module: ModuleType, tables: Tables, cfg) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The claims table and the per-claim seed table (:func:`stats.seed_table`) from the
-    units' tables; a claim-id mismatch or a reserved table name is one line."""
+def judge(module: ModuleType, tables: Tables, cfg) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The claims table, the per-claim seed table (:func:`stats.seed_table`) and the scope
+    table (:func:`claims.scope_table`) from the units' tables; a claim-id mismatch or a
+    reserved table name is one line."""
     contract.check_tables(module, tables)
     estimates = module.estimate(tables, cfg)
     contract.check_estimate_ids(module, estimates)
-    return claims_mod.evaluate(module.CLAIMS, estimates), stats.seed_table(module.CLAIMS, estimates)
+    return (claims_mod.evaluate(module.CLAIMS, estimates, cfg), stats.seed_table(module.CLAIMS, estimates),
+            claims_mod.scope_table(module.CLAIMS, estimates))
 
 
 def facts(module: ModuleType, tables: Tables, cfg) -> pd.DataFrame | None:
@@ -187,7 +189,7 @@ def run(module: ModuleType, argv: Sequence[str], quiet: bool = False, figures: b
     tables = concatenate([t for t, _ in done])
     if hasattr(module, "combine"):
         tables = {**tables, **module.combine(tables, cfg)}
-    verdicts, seeds = judge(module, tables, cfg)
+    verdicts, seeds, scope = judge(module, tables, cfg)
     named = facts(module, tables, cfg)
     compute_seconds = time.perf_counter() - started
 
@@ -198,7 +200,8 @@ def run(module: ModuleType, argv: Sequence[str], quiet: bool = False, figures: b
         fidelity=args.fidelity,
         argv=_strip_run_options(argv),
         config=dataclasses.asdict(cfg),
-        amendments=[dataclasses.asdict(a) for a in getattr(module, "AMENDMENTS", [])],
+        amendments=[dict(entry=type(a).__name__.lower(), **dataclasses.asdict(a))
+                    for a in getattr(module, "AMENDMENTS", [])],
         compute_seconds=round(compute_seconds, 2),
         workers=workers,
         executor="dask" if args.scheduler else ("in-process" if workers == 1 else "process pool"),
@@ -206,6 +209,7 @@ def run(module: ModuleType, argv: Sequence[str], quiet: bool = False, figures: b
         **results.environment(),
     )
     written = {**tables, **({results.SEEDS_TABLE: seeds} if len(seeds) else {}),
+               **({results.SCOPE_TABLE: scope} if len(scope) else {}),
                **({results.FACTS_TABLE: named} if named is not None else {})}
     failed: list[str] = []
     with results.atomic_directory(target) as scratch:
