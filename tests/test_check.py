@@ -30,24 +30,35 @@ def test_check_fails_on_a_perturbed_value(toy, capsys):
     assert "DRIFT" in capsys.readouterr().out
 
 
-def test_check_fails_on_a_changed_verdict_and_a_missing_table(toy):
+def test_check_fails_on_a_changed_value_and_a_missing_table(toy):
     claims = baseline(toy) / "claims.csv"
     table = pd.read_csv(claims)
-    table.loc[0, "verdict"] = "fails"
+    table.loc[0, ["value", "ci_low", "ci_high"]] += 0.5  # a consistent row, but not what the run gives
     table.to_csv(claims, index=False)
     (toy / "toy" / "values.csv").unlink()
     problems = regression.check("toy", toy)
-    assert any("claims.csv row 0" in p and "verdict" in p for p in problems)
+    assert any("claims.csv row 0" in p and "value" in p for p in problems)
     assert any("values.csv: regenerated but not committed" in p for p in problems)
+
+
+def test_a_hand_edited_verdict_is_damage_named_in_one_line(toy, capsys):
+    claims = baseline(toy) / "claims.csv"
+    table = pd.read_csv(claims)
+    table.loc[0, "verdict"] = "fails"  # its interval lies inside the rule's region: it holds
+    table.to_csv(claims, index=False)
+    assert cli.main(["check", "toy", "--results", str(toy)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "row 1 (T1): verdict 'fails' disagrees" in err[0]
 
 
 def test_check_fails_on_an_unrecorded_rule_change(toy, capsys):
     path = baseline(toy) / "claims.csv"
     table = pd.read_csv(path)
-    table.loc[0, "rule"] = "≥ 0.5"  # the ledger says T1 was declared with another rule
+    table.loc[0, "rule"] = "≥ 100"  # the ledger says T1 was declared with another rule
+    table.loc[0, "verdict"] = "fails"  # as that rule judges the committed interval
     table.to_csv(path, index=False)
     problems = regression.check("toy", toy)
-    assert problems[0].startswith("rule changed for T1: committed 'mean of the per-seed values | ≥ 0.5', "
+    assert problems[0].startswith("rule changed for T1: committed 'mean of the per-seed values | ≥ 100', "
                                   "declared 'mean of the per-seed values | ≥ -10'")
     assert cli.main(["check", "toy", "--results", str(toy)]) == 1
     assert "rule changed" in capsys.readouterr().out
@@ -93,7 +104,7 @@ import pytest  # noqa: E402
 
 from dlclaims.suite import contract  # noqa: E402
 
-T1 = 'Claim("T1", "lecture", "the mean is above -10", "mean of the per-seed values", at_least(-10),\n                setup=("sleep",))'
+T1 = 'Claim("T1", "lecture", "the mean is above -10", "mean of the per-seed values", at_least(-10),\n                setup=("offset",))'
 
 
 @pytest.fixture
@@ -124,8 +135,8 @@ CHANGES = {
     "statement": (T1, T1.replace("above -10", "above minus ten"),
                   'Amendment("T1", "2026-12-02", old="the mean is above -10", new="the mean is above minus ten", '
                   'why="r", what="statement")'),
-    "setup": ("sleep: float = option(0.001,", "sleep: float = option(0.002,",
-              'Amendment("T1", "2026-12-02", old="sleep=0.001", new="sleep=0.002", why="r", what="setup")'),
+    "setup": ("offset: float = option(0.0,", "offset: float = option(0.5,",
+              'Amendment("T1", "2026-12-02", old="offset=0", new="offset=0.5", why="r", what="setup")'),
     "added": (T1 + "]", T1 + ", " + T3 + "]", 'Added("T3", "2026-12-02", why="a new control")'),
     "retired": (T1 + "]", T3.replace("T3", "T2") + "]",
                 'Retired("T1", "2026-12-02", why="r"), Added("T2", "2026-12-02", why="r")'),

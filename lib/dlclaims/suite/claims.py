@@ -154,6 +154,25 @@ def between(lo: float, hi: float, null: float = math.nan, why: str = "") -> Rule
     return Rule(lo=lo, hi=hi, null=null, why=why)
 
 
+def rule_of_region(text: str) -> Rule:
+    """The rule a region text describes ('≥ 0.9', '≤ 0.05', 'in [0.5, 2]', 'anything'; the long
+    sentence of older ledgers too): the inverse of :meth:`Rule.region`."""
+    text = _committed_region(text.strip())
+    try:
+        if text == "anything":
+            return Rule()
+        if text.startswith("≥ "):
+            return at_least(float(text[2:]))
+        if text.startswith("≤ "):
+            return at_most(float(text[2:]))
+        if text.startswith("in [") and text.endswith("]"):
+            lo, hi = (float(t) for t in text[4:-1].split(","))
+            return between(lo, hi)
+    except ValueError:
+        pass
+    raise ValueError(f"not a rule region: '{text}'")
+
+
 def exceeds(null: float, margin: float, why: str) -> Rule:
     """An effect above "no effect" by more than ``margin``: region ≥ null + margin."""
     return at_least(null + margin, null, why)

@@ -109,6 +109,12 @@ def results_root() -> Path:
     return Path(os.environ.get("DLCLAIMS_RESULTS", REPO / "results"))
 
 
+def scratch_results_root() -> Path:
+    """Where a run that is not the committed configuration writes by default (quick, changed
+    seeds or sizes): never over the baseline."""
+    return Path(os.environ.get("DLCLAIMS_SCRATCH_RESULTS", REPO / "results-scratch"))
+
+
 def full_results_root() -> Path:
     """Where ``--fidelity full`` writes by default: never over the committed baseline."""
     return Path(os.environ.get("DLCLAIMS_FULL_RESULTS", REPO / "results-full"))
@@ -157,7 +163,13 @@ def load(name: str) -> ModuleType:
     """Import ``analyses/<name>.py`` by its CLI name and check its contract."""
     if name not in names():
         raise UsageError(f"unknown analysis '{name}'; choose from: {', '.join(names()) or '(none)'}")
-    module = load_path(path_of(name), module_name_of(name))
+    path = path_of(name)
+    try:
+        module = load_path(path, module_name_of(name))
+    except Exception as err:  # noqa: BLE001 — any error at import is the file's: one line
+        first = (str(err).strip().splitlines() or [""])[0]
+        raise ContractError(f"analyses/{path.relative_to(analyses_dir())}: cannot be imported "
+                            f"({type(err).__name__}: {first})") from None
     check_contract(module)
     return module
 

@@ -50,12 +50,24 @@ def _value_with_ci(row) -> str:
 
 
 def _claims(d: Path) -> pd.DataFrame:
-    table = results.read_claims(d)
+    declared = [c.id for c in contract.load(d.name).CLAIMS] if d.name in contract.names() else None
+    table = results.read_claims(d, declared)
     return table if "kind" in table.columns else table.assign(kind="lecture")
 
 
 def families(root: Path) -> list[Path]:
-    return sorted(p for p in Path(root).iterdir() if (p / results.META_FILE).exists() and (p / results.CLAIMS_FILE).exists())
+    """Every family folder of a results root (the folders whose names are not hidden); one
+    without its meta.json or claims.csv is damage, named in one line, never silently dropped."""
+    try:
+        folders = sorted(p for p in Path(root).iterdir() if p.is_dir() and not p.name.startswith("."))
+    except OSError as err:
+        raise results.ResultsError(f"{root}: cannot be read ({err.strerror or err})") from None
+    for d in folders:
+        for needed in (results.META_FILE, results.CLAIMS_FILE):
+            if not (d / needed).is_file():
+                raise results.ResultsError(f"{d}: no {needed} (a damaged results folder); regenerate it with "
+                                           f"'dlclaims run {d.name}', or remove the folder")
+    return folders
 
 
 def tally(claims: pd.DataFrame) -> str:
@@ -230,7 +242,14 @@ def write(root: Path) -> Path:
     root = Path(root)
     path = root / "README.md"
     text = build(root)
+    if path.is_dir():
+        raise results.ResultsError(f"{path} is a folder; the report is written there as a file: move it away")
     tmp = root / ".README.md.tmp"
-    tmp.write_text(text)
-    tmp.replace(path)
+    try:
+        with results.locked(root):
+            tmp.write_text(text)
+            tmp.replace(path)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise results.ResultsError(f"cannot write the report to {path} ({err.strerror or err})") from None
     return path
