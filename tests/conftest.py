@@ -36,7 +36,10 @@ def quick_run(tmp_path_factory, testrun_uid) -> Callable[..., Path]:
 @pytest.fixture
 def toy(tmp_path, monkeypatch) -> Path:
     """A results root (returned) and an analyses folder holding only tests/toy/toy.py, a
-    seconds-fast analysis whose units sleep, fail or break a figure on demand."""
+    seconds-fast analysis whose units sleep, fail or break a figure on demand. In this sandbox
+    the scratch root (where runs that are not the committed configuration write) is the same
+    folder, so tests of other mechanisms can change the toy's sizes freely; the baseline's
+    protection is tested with its own roots."""
     folder = tmp_path / "analyses"
     folder.mkdir()
     shutil.copy(Path(__file__).parent / "toy" / "toy.py", folder / "toy.py")
@@ -44,6 +47,7 @@ def toy(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("DLCLAIMS_FULL_RESULTS", str(tmp_path / "results-full"))
     root = tmp_path / "results"
     monkeypatch.setenv("DLCLAIMS_RESULTS", str(root))
+    monkeypatch.setenv("DLCLAIMS_SCRATCH_RESULTS", str(root))
     return root
 
 

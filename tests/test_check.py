@@ -30,24 +30,35 @@ def test_check_fails_on_a_perturbed_value(toy, capsys):
     assert "DRIFT" in capsys.readouterr().out
 
 
-def test_check_fails_on_a_changed_verdict_and_a_missing_table(toy):
+def test_check_fails_on_a_changed_value_and_a_missing_table(toy):
     claims = baseline(toy) / "claims.csv"
     table = pd.read_csv(claims)
-    table.loc[0, "verdict"] = "fails"
+    table.loc[0, ["value", "ci_low", "ci_high"]] += 0.5  # a consistent row, but not what the run gives
     table.to_csv(claims, index=False)
     (toy / "toy" / "values.csv").unlink()
     problems = regression.check("toy", toy)
-    assert any("claims.csv row 0" in p and "verdict" in p for p in problems)
+    assert any("claims.csv row 0" in p and "value" in p for p in problems)
     assert any("values.csv: regenerated but not committed" in p for p in problems)
+
+
+def test_a_hand_edited_verdict_is_damage_named_in_one_line(toy, capsys):
+    claims = baseline(toy) / "claims.csv"
+    table = pd.read_csv(claims)
+    table.loc[0, "verdict"] = "fails"  # its interval lies inside the rule's region: it holds
+    table.to_csv(claims, index=False)
+    assert cli.main(["check", "toy", "--results", str(toy)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "row 1 (T1): verdict 'fails' disagrees" in err[0]
 
 
 def test_check_fails_on_an_unrecorded_rule_change(toy, capsys):
     path = baseline(toy) / "claims.csv"
     table = pd.read_csv(path)
-    table.loc[0, "rule"] = "≥ 0.5"  # the ledger says T1 was declared with another rule
+    table.loc[0, "rule"] = "≥ 100"  # the ledger says T1 was declared with another rule
+    table.loc[0, "verdict"] = "fails"  # as that rule judges the committed interval
     table.to_csv(path, index=False)
     problems = regression.check("toy", toy)
-    assert problems[0].startswith("rule changed for T1: committed 'mean of the per-seed values | ≥ 0.5', "
+    assert problems[0].startswith("rule changed for T1: committed 'mean of the per-seed values | ≥ 100', "
                                   "declared 'mean of the per-seed values | ≥ -10'")
     assert cli.main(["check", "toy", "--results", str(toy)]) == 1
     assert "rule changed" in capsys.readouterr().out
@@ -83,3 +94,61 @@ def test_equal_infinities_are_not_drift_but_a_changed_one_is():
         new.loc[i, "loss"] = value
         problems = regression.compare_tables("t", old, new)
         assert len(problems) == 1 and f"row {i} " in problems[0]
+
+
+# --- the ledger: every signed part, and added or removed rows, need an entry --------------------
+
+import sys  # noqa: E402
+
+import pytest  # noqa: E402
+
+from dlclaims.suite import contract  # noqa: E402
+
+T1 = 'Claim("T1", "lecture", "the mean is above -10", "mean of the per-seed values", at_least(-10),\n                setup=("offset",))'
+
+
+@pytest.fixture
+def rewrite_toy(toy):
+    """Write a changed toy file after its baseline; forget the cached module around it."""
+    def forget():
+        for key in [k for k in sys.modules if k.startswith("dlclaims_analyses.")]:
+            del sys.modules[key]
+
+    path = contract.analyses_dir() / "toy.py"
+    original = path.read_text()
+    assert T1 in original
+
+    def rewrite(old: str, new: str, ledger: str = "") -> None:
+        forget()
+        ledger_text = f"\n{IMPORTS}AMENDMENTS = [{ledger}]\n" if ledger else ""
+        path.write_text(original.replace(old, new) + ledger_text)
+
+    yield rewrite
+    forget()
+
+
+IMPORTS = "from dlclaims.suite.claims import Added, Amendment, Retired\n"
+T3 = 'Claim("T3", "derived", "another row", "mean of the per-seed values", at_least(-10))'
+CHANGES = {
+    "kind": (T1, T1.replace('"lecture"', '"derived"'),
+             'Amendment("T1", "2026-12-02", old="lecture", new="derived", why="r", what="kind")'),
+    "statement": (T1, T1.replace("above -10", "above minus ten"),
+                  'Amendment("T1", "2026-12-02", old="the mean is above -10", new="the mean is above minus ten", '
+                  'why="r", what="statement")'),
+    "setup": ("offset: float = option(0.0,", "offset: float = option(0.5,",
+              'Amendment("T1", "2026-12-02", old="offset=0", new="offset=0.5", why="r", what="setup")'),
+    "added": (T1 + "]", T1 + ", " + T3 + "]", 'Added("T3", "2026-12-02", why="a new control")'),
+    "retired": (T1 + "]", T3.replace("T3", "T2") + "]",
+                'Retired("T1", "2026-12-02", why="r"), Added("T2", "2026-12-02", why="r")'),
+}
+
+
+@pytest.mark.parametrize("what", list(CHANGES))
+def test_a_change_without_a_ledger_entry_fails_check_and_passes_with_one(toy, rewrite_toy, what):
+    baseline(toy)
+    old, new, entry = CHANGES[what]
+    rewrite_toy(old, new)
+    assert regression.ledger("toy", toy) != [], what
+    assert cli.main(["check", "toy", "--results", str(toy)]) == 1
+    rewrite_toy(old, new, entry)
+    assert regression.ledger("toy", toy) == [], what

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dlclaims.suite import cli, contract, executors, runner
+from dlclaims.suite import cli, contract, executors, runner, results
 
 distributed = pytest.importorskip("distributed", reason="the Dask extra (make test installs it)")
 
@@ -45,7 +45,7 @@ def test_a_worker_killed_mid_run_loses_nothing(scheduler, toy):
     killer.join()
     assert killed and killed[0] < finished, "the worker was not killed while units ran"
     assert csv_bytes(toy / "toy") == csv_bytes(reference / "toy")
-    assert sorted(p.name for p in toy.iterdir()) == ["toy"]
+    assert sorted(p.name for p in toy.iterdir() if p.name != results.LOCK_FILE) == ["toy"]
     client.wait_for_workers(2, timeout=60)  # the nanny restarted it, for the next test
 
 
@@ -78,18 +78,21 @@ def test_an_unreachable_scheduler_is_one_line_and_exit_2(toy, capsys, monkeypatc
     monkeypatch.setenv("DLCLAIMS_SCHEDULER_TIMEOUT", "1")
     assert cli.main(["run", "toy", "--scheduler", "tcp://127.0.0.1:9"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "cannot reach the Dask scheduler" in err[0]
+    assert len(err) == 1 and "as a Dask scheduler" in err[0]
 
 
-def test_full_fidelity_dry_run_prints_units_and_cost_and_a_tiny_full_run_writes_apart(toy, capsys):
+def test_full_fidelity_dry_run_prints_units_and_cost_and_a_tiny_full_run_writes_apart(toy, capsys, monkeypatch):
     assert cli.main(["run", "toy", "--workers", "1"]) == 0  # the default run the estimate scales from
     capsys.readouterr()
     assert cli.main(["run", "toy", "--fidelity", "full", "--dry-run", "--workers", "2"]) == 0
     out = capsys.readouterr().out
     assert "fidelity full, 40 units, 2 worker(s)" in out and "estimated cost:" in out and "lower bound" in out
     baseline = csv_bytes(toy / "toy")
-    assert cli.main(["run", "toy", "--fidelity", "full", "--seeds", "2", "--workers", "1"]) == 0
+    monkeypatch.setenv("DLCLAIMS_SCRATCH_RESULTS", str(toy.parent / "scratch"))
+    assert cli.main(["run", "toy", "--fidelity", "full", "--workers", "1"]) == 0
     assert (toy.parent / "results-full" / "toy" / "values.csv").exists()
+    assert cli.main(["run", "toy", "--fidelity", "full", "--seeds", "2", "--workers", "1"]) == 0  # changed: scratch
+    assert (toy.parent / "scratch" / "toy" / "values.csv").exists()
     assert csv_bytes(toy / "toy") == baseline
 
 

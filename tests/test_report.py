@@ -10,12 +10,27 @@ from dlclaims.suite import cli, report
 
 
 def _edit_claims(root, **changes):
+    """Change columns of the quick run's claims.csv; a changed verdict gets a rule that gives
+    it, so the row stays consistent (the strict reader refuses a verdict its rule does not give)."""
     path = root / "activation-collapse" / "claims.csv"
     table = pd.read_csv(path)
     for column, values in changes.items():
         table[column] = values
+    for i, row in table.iterrows():
+        table.loc[i, "rule"] = _rule_giving(row)
     table.to_csv(path, index=False)
     return table
+
+
+def _rule_giving(row) -> str:
+    lo, hi = row.ci_low, row.ci_high
+    if row.verdict == "holds":
+        return "anything" if pd.isna(lo) else f"in [{lo - 1:g}, {hi + 1:g}]"
+    if row.verdict == "fails":
+        return f"≥ {hi + 1:g}"
+    if row.verdict == "inconclusive":
+        return row.rule if pd.isna(lo) else f"≥ {row.value:g}" if lo < row.value else f"≤ {row.value:g}"
+    return row.rule
 
 
 def test_report_summarises_every_claim_with_figures(results_copy):
@@ -35,8 +50,8 @@ def test_summary_counts_verdicts_per_kind_and_shows_checks_as_exact(results_copy
     verdicts = ["holds"] * (n - 3) + ["fails", "holds", "inconclusive"]
     table = _edit_claims(results_copy, kind=kinds, verdict=verdicts)
     text = report.build(results_copy)
-    assert (f"lecture claims: {n - 3} holds, 0 fails, 0 inconclusive; derived rows: 0 holds, 1 fails, "
-            f"0 inconclusive; checks: 1 holds, 0 fails, 1 inconclusive") in text
+    assert (f"lecture claims: {n - 3} holds, 0 fails, 0 inconclusive, 0 untestable; derived rows: 0 holds, 1 fails, "
+            f"0 inconclusive, 0 untestable; checks: 1 holds, 0 fails, 1 inconclusive, 0 untestable") in text
     check_row = table.iloc[-1]
     assert f"{check_row.value:.4g} (exact)" in text
     assert "### Checks: identities and methods checks" in text
@@ -49,7 +64,44 @@ def test_amendments_are_printed_under_their_claim(results_copy):
                                why="a stated reason")]
     path.write_text(json.dumps(meta))
     text = report.build(results_copy)
-    assert "**A1 amended 2026-11-20**: was *share | ≥ 0.8*; now *share | ≥ 0.9*. Why: a stated reason" in text
+    assert "**A1 amended 2026-11-20** (rule): was *share | ≥ 0.8*; now *share | ≥ 0.9*. Why: a stated reason" in text
+
+
+def test_every_ledger_entry_is_printed_with_the_verdict_before_and_after(results_copy):
+    path = results_copy / "activation-collapse" / "meta.json"
+    meta = json.loads(path.read_text())
+    meta["amendments"] = [
+        dict(entry="amendment", claim="A1", date="2026-12-02", old="lecture", new="derived", why="a reason",
+             what="kind", was="0.5 [0.4, 0.6] fails", now="0.5 [0.4, 0.6] fails", late=True),
+        dict(entry="added", claim="A2", date="2026-12-02", why="new row", late=False),
+        dict(entry="retired", claim="A9", date="2026-12-02", why="merged", was="0.1 holds", late=True)]
+    path.write_text(json.dumps(meta))
+    text = report.build(results_copy)
+    assert ("**A1 amended 2026-12-02** (recorded late) (kind): was *lecture*; now *derived*. Verdict: "
+            "0.5 [0.4, 0.6] fails → 0.5 [0.4, 0.6] fails. Why: a reason") in text
+    assert "**A2 added 2026-12-02**. Why: new row" in text
+    assert "**A9 retired 2026-12-02** (recorded late). Last: 0.1 holds. Why: merged" in text
+
+
+def test_an_untestable_row_names_its_premise_and_is_counted_apart(results_copy):
+    claims = pd.read_csv(results_copy / "activation-collapse" / "claims.csv")
+    first, second = claims.claim[:2]
+    premise = [""] + [first] + [""] * (len(claims) - 2)
+    verdicts = ["fails", "untestable"] + ["holds"] * (len(claims) - 2)
+    _edit_claims(results_copy, premise=premise, verdict=verdicts)
+    text = report.build(results_copy)
+    assert f"- **{second}** is untestable here: its premise **{first}**" in text
+    assert "1 untestable" in text and "⊘ untestable" in text
+
+
+def test_a_scope_strip_shows_the_verdict_at_every_value_and_where_it_changes(results_copy):
+    d = results_copy / "activation-collapse"
+    pd.DataFrame(dict(claim="A2", knob="width", at=["8", "32", "64"], headline=[False, False, True],
+                      value=[0.15, 0.21, 0.37], ci_low=[0.12, 0.17, 0.33], ci_high=[0.18, 0.25, 0.41],
+                      verdict=["fails", "inconclusive", "holds"])).to_csv(d / "claim_scope.csv", index=False)
+    text = report.build(results_copy)
+    assert ("- **A2** by `width`: 8 ❌ 0.15 [0.12, 0.18] · 32 ❔ 0.21 [0.17, 0.25] · 64 (lecture) ✅ 0.37 [0.33, 0.41]; "
+            "the verdict changes between 8 → 32, 32 → 64") in text
 
 
 @pytest.mark.parametrize("damage, names", [

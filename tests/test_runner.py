@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dlclaims.suite import cli, contract, runner
+from dlclaims.suite import cli, contract, results, runner
 
 TOY = Path(__file__).parent / "toy" / "toy.py"
 
@@ -66,7 +66,7 @@ def test_a_failing_unit_is_named_and_the_previous_results_stay(toy, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["dlclaims: error: unit seed=3 failed: ValueError: this unit was told to fail"]
     assert csv_bytes(toy / "toy") == before
-    assert sorted(p.name for p in toy.iterdir()) == ["toy"]
+    assert sorted(p.name for p in toy.iterdir() if p.name != results.LOCK_FILE) == ["toy"]
 
 
 def test_a_failing_figure_keeps_the_tables_and_exits_non_zero(toy, capsys):
@@ -117,7 +117,8 @@ def test_sigkill_at_any_moment_leaves_a_complete_directory_and_the_next_run_clea
         assert complete(toy / "toy"), f"incomplete after SIGKILL at {delay} s"
     assert cli.main(["run", "toy", "--workers", "1"]) == 0
     assert csv_bytes(toy / "toy") == first
-    assert sorted(p.name for p in toy.iterdir()) == ["toy"], "scratch of killed runs left behind"
+    left = sorted(p.name for p in toy.iterdir() if p.name != results.LOCK_FILE)
+    assert left == ["toy"], "scratch of killed runs left behind"
 
 
 def test_sigint_leaves_the_previous_results(toy):
@@ -130,7 +131,7 @@ def test_sigint_leaves_the_previous_results(toy):
     assert proc.returncode == 130, err
     assert "previous results left intact" in err
     assert csv_bytes(toy / "toy") == before
-    assert sorted(p.name for p in toy.iterdir()) == ["toy"]
+    assert sorted(p.name for p in toy.iterdir() if p.name != results.LOCK_FILE) == ["toy"]
 
 
 def test_strip_run_options():

@@ -179,7 +179,7 @@ def test_estimates_carry_their_per_seed_samples_on_their_own_scale():
 
 
 def test_the_seed_table_says_how_many_seeds_would_decide_each_row():
-    claims = [Claim("X1", "lecture", "s", "mean", at_least(0.5)), Claim("X2", "lecture", "s", "ratio", at_most(1.0)),
+    claims = [Claim("X1", "lecture", "s", "mean", at_least(0.5)), Claim("X2", "derived", "s", "ratio", at_most(1.0)),
               Claim("X3", "check", "s", "exact", at_most(1e-6))]
     x1 = np.array([0.52, 0.61, 0.47, 0.58])
     estimates = {"X1": stats.mean_ci(x1), "X2": stats.geometric_mean_ci([0.5, 0.6, 0.55]),
@@ -189,3 +189,14 @@ def test_the_seed_table_says_how_many_seeds_would_decide_each_row():
     assert table.seeds_to_decide["X1"] == stats.seeds_to_decide(x1, 0.5)
     assert table.summary["X2"] == "log"
     assert table.seeds_to_decide["X2"] == stats.seeds_to_decide(np.log([0.5, 0.6, 0.55]), 0.0)
+
+
+def test_an_interval_without_samples_is_scaled_as_one_over_root_n():
+    est = Estimate(0.55, 0.45, 0.70, n=10)  # 0.1 below the value, where the rule's boundary 0.5 lies
+    need = stats.scaled_seeds_to_decide(est, 0.5)
+    assert need == 40  # 10 · (0.1 / 0.05)²: the half-width halves at four times the replicates
+    assert 0.1 * (10 / need) ** 0.5 <= 0.05 < 0.1 * (10 / (need - 1)) ** 0.5
+    claims = [Claim("X", "lecture", "s", "bootstrap statistic", at_least(0.5))]
+    table = stats.seed_table(claims, {"X": est})
+    assert table.summary.tolist() == ["scaled"] and table.seeds_to_decide.tolist() == [40.0]
+    assert stats.bootstrap_ci(np.arange(12.0)).n == 12 and stats.proportion_ci(3, 20).n == 20

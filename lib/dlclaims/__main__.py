@@ -1,3 +1,3 @@
-from dlclaims.suite.cli import main
+from dlclaims.suite.entry import console
 
-raise SystemExit(main())
+console()

@@ -67,6 +67,8 @@ def cmd_check(names: Sequence[str], root: Path | None) -> int:
     if not root.is_dir():
         raise UsageError(f"results directory '{root}' does not exist")
     names = list(names) or [p.name for p in sorted(root.iterdir()) if (p / results.META_FILE).exists()]
+    if not names:
+        raise UsageError(f"nothing to check: no results folder with a meta.json in '{root}'")
     failed = False
     for name in names:
         contract.load(name)  # unknown names are a usage error, before any work

@@ -19,6 +19,7 @@ from dlclaims.suite import contract
 from dlclaims.suite.contract import UsageError
 
 MIN_SEEDS = 2
+MAX_SEEDS = 10_000  # far beyond any anchor paper; more is a typo, refused before anything is built
 
 
 class Parser(argparse.ArgumentParser):
@@ -125,6 +126,13 @@ def _parse_for(field: dataclasses.Field) -> Callable[[str], Any]:
     return field.metadata.get("parse") or parser_for_type(field.type)
 
 
+def output_dir(text: str) -> Path:
+    """A results root: any path but the empty one (which would write into the current folder)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path is not allowed; give a folder, e.g. --out /tmp/results")
+    return Path(text)
+
+
 def default_workers() -> int:
     try:
         return len(os.sched_getaffinity(0))
@@ -168,9 +176,11 @@ def parser_for(module: ModuleType) -> Parser:
                         help="write the tables and claims only (figures can be drawn later: dlclaims report --redraw)")
     parser.add_argument("--dry-run", action="store_true",
                         help="print the units and an estimate of their cost, compute nothing")
-    parser.add_argument("--out", type=Path, default=None, metavar="DIR",
-                        help=f"results root; writes DIR/{name}/ (default: {contract.results_root()}; "
-                             f"full fidelity: {contract.full_results_root()})")
+    parser.add_argument("--out", type=output_dir, default=None, metavar="DIR",
+                        help=f"results root; writes DIR/{name}/ (default: {contract.results_root()}, the committed "
+                             f"baseline, for a default run of the committed configuration; full fidelity: "
+                             f"{contract.full_results_root()}; any other run (quick, changed seeds or sizes): "
+                             f"{contract.scratch_results_root()})")
     own = parser.add_argument_group(f"{name} options")
     for field in fields.values():
         if "help" in field.metadata and field.name not in ("seeds", "device"):
@@ -196,6 +206,9 @@ def configure(module: ModuleType, args: argparse.Namespace):
     cfg = dataclasses.replace(cfg, **overrides)
     if "seeds" in fields and cfg.seeds < MIN_SEEDS:
         raise UsageError(f"--seeds {cfg.seeds} is too few for a confidence interval; expected at least {MIN_SEEDS}")
+    if "seeds" in fields and cfg.seeds > MAX_SEEDS:
+        raise UsageError(f"--seeds {cfg.seeds} is more than {MAX_SEEDS}; a typo? (a run of that size is refused "
+                         f"before anything is built)")
     if hasattr(module, "validate"):
         try:
             module.validate(cfg)

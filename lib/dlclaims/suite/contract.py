@@ -31,7 +31,7 @@ from dlclaims.suite import claims as claims_mod
 
 REPO = Path(__file__).resolve().parents[3]
 FIDELITIES = ("quick", "default", "full")
-RESERVED_TABLES = ("claims", "claim_seeds", "facts")  # written by the runner, never by an analysis
+RESERVED_TABLES = ("claims", "claim_seeds", "claim_scope", "facts")  # written by the runner, never by an analysis
 
 Tables = dict[str, pd.DataFrame]
 Unit = dict[str, Any]
@@ -61,7 +61,7 @@ class Analysis(Protocol):
     # optional:
     # FULL: Config                         the anchor papers' scale
     # DEVICES: tuple[str, ...]             where it can run, default ("cpu",)
-    # AMENDMENTS: list[Amendment]          the ledger of changes after a baseline existed
+    # AMENDMENTS: list[Amendment | Added | Retired]   the ledger: changes after a baseline existed
     # TOLERANCES: {table: {column: Tol}}   regression-check tolerances ("*": every table);
     #                                      DEFAULT_TOLERANCE: Tol
     # combine(tables, cfg) -> Tables       tables derived from all units' tables
@@ -107,6 +107,12 @@ def analyses_dir() -> Path:
 
 def results_root() -> Path:
     return Path(os.environ.get("DLCLAIMS_RESULTS", REPO / "results"))
+
+
+def scratch_results_root() -> Path:
+    """Where a run that is not the committed configuration writes by default (quick, changed
+    seeds or sizes): never over the baseline."""
+    return Path(os.environ.get("DLCLAIMS_SCRATCH_RESULTS", REPO / "results-scratch"))
 
 
 def full_results_root() -> Path:
@@ -157,7 +163,13 @@ def load(name: str) -> ModuleType:
     """Import ``analyses/<name>.py`` by its CLI name and check its contract."""
     if name not in names():
         raise UsageError(f"unknown analysis '{name}'; choose from: {', '.join(names()) or '(none)'}")
-    module = load_path(path_of(name), module_name_of(name))
+    path = path_of(name)
+    try:
+        module = load_path(path, module_name_of(name))
+    except Exception as err:  # noqa: BLE001 — any error at import is the file's: one line
+        first = (str(err).strip().splitlines() or [""])[0]
+        raise ContractError(f"analyses/{path.relative_to(analyses_dir())}: cannot be imported "
+                            f"({type(err).__name__}: {first})") from None
     check_contract(module)
     return module
 
@@ -208,11 +220,22 @@ def check_contract(module: ModuleType) -> None:
     ids = [c.id for c in claims]
     if len(set(ids)) != len(ids):
         raise bad(f"duplicate claim ids {sorted({i for i in ids if ids.count(i) > 1})}")
-    for amendment in getattr(module, "AMENDMENTS", []):
-        if not isinstance(amendment, claims_mod.Amendment):
-            raise bad("AMENDMENTS must be a list of Amendment")
-        if amendment.claim not in ids:
-            raise bad(f"amendment for undeclared claim '{amendment.claim}'")
+    for entry in getattr(module, "AMENDMENTS", []):
+        if not isinstance(entry, (claims_mod.Amendment, claims_mod.Added, claims_mod.Retired)):
+            raise bad("AMENDMENTS must be a list of Amendment, Added and Retired entries")
+        if isinstance(entry, claims_mod.Retired) and entry.claim in ids:
+            raise bad(f"'{entry.claim}' is retired but still declared")
+        if not isinstance(entry, claims_mod.Retired) and entry.claim not in ids:
+            raise bad(f"ledger entry for undeclared claim '{entry.claim}'")
+    fields = {f.name for f in dataclasses.fields(module.Config)}
+    for claim in claims:
+        if claim.premise is not None and claim.premise not in ids:
+            raise bad(f"claim {claim.id}: premise '{claim.premise}' is not a declared claim")
+        unknown = [name for name in claim.setup if name not in fields]
+        if claim.scope is not None and claim.scope.knob not in fields:
+            unknown.append(claim.scope.knob)
+        if unknown:
+            raise bad(f"claim {claim.id}: {', '.join(unknown)} not a Config field")
 
 
 def check_estimate_ids(module: ModuleType, estimates: Mapping) -> None:

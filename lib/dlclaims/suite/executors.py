@@ -18,7 +18,9 @@ without it; workers of a running scheduler that have it get a one-line warning.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
+import signal
 import sys
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from multiprocessing import get_context
@@ -33,13 +35,37 @@ _BLAS_LIMIT = None  # held for the worker's whole life
 
 
 def init_worker() -> None:
-    """A worker process: one torch thread and one BLAS thread for its whole life."""
+    """A worker process: one torch thread and one BLAS thread for its whole life; it dies with
+    its parent (however that dies) and leaves Ctrl-C to the main process, which kills it."""
     from threadpoolctl import threadpool_limits
     import torch
 
+    die_with_parent()
+    if multiprocessing_child():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     torch.set_num_threads(1)
     global _BLAS_LIMIT
     _BLAS_LIMIT = threadpool_limits(1)
+
+
+def multiprocessing_child() -> bool:
+    import multiprocessing
+
+    return multiprocessing.parent_process() is not None
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """Linux: SIGKILL this process when its parent exits (``prctl(PR_SET_PDEATHSIG)``), so a
+    killed run leaves no worker behind. Elsewhere a no-op."""
+    if sys.platform != "linux":
+        return
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
 
 
 class InProcess(Executor):
@@ -69,12 +95,22 @@ def executor(workers: int, scheduler: str | None = None) -> Iterator[Executor]:
         # a fork server that has imported torch once: workers start in milliseconds, not seconds,
         # and fork from a process that never ran a torch thread pool (fork-safe)
         context = get_context("forkserver")
-        context.set_forkserver_preload(["dlclaims.suite.runner"])
+        context.set_forkserver_preload(["dlclaims.suite.forkserver"])
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=init_worker)
         try:
             yield pool
+        except BaseException:
+            kill_workers(pool)  # an interrupt or a failing unit: do not wait for the others
+            raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def kill_workers(pool: ProcessPoolExecutor) -> None:
+    """SIGKILL every worker of ``pool`` (the pool has no public way to stop running tasks)."""
+    for process in list((pool._processes or {}).values()):
+        if process.is_alive():
+            process.kill()
 
 
 @contextlib.contextmanager
@@ -94,8 +130,10 @@ def dask_executor(scheduler: str, workers: int) -> Iterator[Executor]:
     else:
         try:
             client = Client(scheduler, timeout=float(os.environ.get("DLCLAIMS_SCHEDULER_TIMEOUT", 10)))
-        except (OSError, TimeoutError, ValueError) as err:
-            raise UsageError(f"cannot reach the Dask scheduler at '{scheduler}' ({err})") from None
+        except Exception as err:  # noqa: BLE001 — not a Dask scheduler, or none there: one line
+            first = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
+            raise UsageError(f"cannot use '{scheduler}' as a Dask scheduler ({type(err).__name__}: {first}); "
+                             f"give the address of a running dask-scheduler, or 'local'") from None
         with client:
             client.run(init_worker)
             trimmed = sorted({v for v in client.run(_trim_threshold).values() if v is not None})

@@ -15,7 +15,7 @@ from types import ModuleType
 import numpy as np
 import pandas as pd
 
-from dlclaims.suite import claims, contract, results, runner
+from dlclaims.suite import claims, config, contract, results, runner
 from dlclaims.suite.contract import Tol
 
 DEFAULT = Tol()
@@ -77,14 +77,20 @@ def compare_directories(committed: Path, regenerated: Path, module: ModuleType |
 
 
 def ledger(name: str, root: Path | None = None) -> list[str]:
-    """Rule changes of ``name`` against its committed ``claims.csv`` that no amendment records."""
+    """Changes of ``name``'s rows against its committed ``claims.csv`` (kind, statement, rule,
+    premise, the set-up values each names at the committed fidelity; rows added or removed)
+    that no ledger entry records."""
     root = Path(root) if root is not None else contract.results_root()
     module = contract.load(name)
-    committed = root / name / results.CLAIMS_FILE
-    if not committed.exists():
+    committed = root / name
+    if not (committed / results.CLAIMS_FILE).exists():
         return []
-    return claims.rule_changes(results.read_claims(committed.parent), module.CLAIMS,
-                               getattr(module, "AMENDMENTS", []))
+    cfg = None
+    if (committed / results.META_FILE).exists():
+        argv = [a for a in results.read_meta(committed)["argv"] if a != "--no-figures"]
+        cfg = config.configure(module, config.parser_for(module).parse_args(argv))
+    return claims.ledger_problems(results.read_claims(committed), module.CLAIMS,
+                                  getattr(module, "AMENDMENTS", []), cfg)
 
 
 def check(name: str, root: Path | None = None) -> list[str]:

@@ -12,7 +12,8 @@ from dlclaims.suite import contract, method_text, results
 from dlclaims.suite.claims import KINDS
 from dlclaims.suite.method_text import number as _fmt
 
-ICON = {"holds": "✅ holds", "fails": "❌ fails", "inconclusive": "❔ inconclusive"}
+ICON = {"holds": "✅ holds", "fails": "❌ fails", "inconclusive": "❔ inconclusive", "untestable": "⊘ untestable"}
+MARK = {"holds": "✅", "fails": "❌", "inconclusive": "❔", "untestable": "⊘"}
 KIND_TITLE = {"lecture": "lecture claims", "derived": "derived rows", "check": "checks"}
 HEADER = """# dlclaims report
 
@@ -23,10 +24,17 @@ committed baseline.
 **How to read a verdict.** Each row's statistic and rule were declared in the analysis file
 before its first committed run. The verdict is computed from the measurement's 95% confidence
 interval: *holds* if the whole interval lies in the rule's region, *fails* if it lies wholly
-outside, *inconclusive* otherwise. A rule changed after results existed is an **amendment**:
-the committed `claims.csv` files are the ledger, `make check` and the tests refuse a change
-that is not recorded, and each amendment is printed under its claim below with its date,
-the old and new rule, and why.
+outside, *inconclusive* otherwise. A comparison is judged only where its **premise** (a
+positive control showing that the effect can appear in this set-up) holds; otherwise it is
+*untestable* and counted apart. A claim that a knob it does not name could move (width,
+steps, δ…) is judged at every swept value of that knob: the **scope** strip under its family
+shows where the verdict changes; the headline is at the value the lecture means.
+
+**The ledger.** The committed `claims.csv` files sign each row's kind, statement, statistic,
+rule, premise and the set-up values it names. Any change after results existed is an
+**amendment** (old → new, why, and the verdict before → after), a new row is *added*, a
+removed one *retired*; `make check` and the tests refuse a change that is not recorded, and
+every entry is printed under its family below.
 
 **Kinds of row.** *lecture*: a sentence of a lecture, able to fail. *derived*: a consequence
 the suite adds to explain a lecture claim, or a claim judged outside the lecture's own set-up
@@ -42,12 +50,24 @@ def _value_with_ci(row) -> str:
 
 
 def _claims(d: Path) -> pd.DataFrame:
-    table = results.read_claims(d)
+    declared = [c.id for c in contract.load(d.name).CLAIMS] if d.name in contract.names() else None
+    table = results.read_claims(d, declared)
     return table if "kind" in table.columns else table.assign(kind="lecture")
 
 
 def families(root: Path) -> list[Path]:
-    return sorted(p for p in Path(root).iterdir() if (p / results.META_FILE).exists() and (p / results.CLAIMS_FILE).exists())
+    """Every family folder of a results root (the folders whose names are not hidden); one
+    without its meta.json or claims.csv is damage, named in one line, never silently dropped."""
+    try:
+        folders = sorted(p for p in Path(root).iterdir() if p.is_dir() and not p.name.startswith("."))
+    except OSError as err:
+        raise results.ResultsError(f"{root}: cannot be read ({err.strerror or err})") from None
+    for d in folders:
+        for needed in (results.META_FILE, results.CLAIMS_FILE):
+            if not (d / needed).is_file():
+                raise results.ResultsError(f"{d}: no {needed} (a damaged results folder); regenerate it with "
+                                           f"'dlclaims run {d.name}', or remove the folder")
+    return folders
 
 
 def tally(claims: pd.DataFrame) -> str:
@@ -72,27 +92,88 @@ def summary_table(dirs: list[Path], kinds: tuple[str, ...]) -> str:
                     tablefmt="github")
 
 
+def ledger_line(a: dict) -> str:
+    """One ledger entry as the report prints it (entries from before the ledger had types
+    are amendments of the rule)."""
+    late = " (recorded late)" if a.get("late") else ""
+    kind = a.get("entry", "amendment")
+    if kind == "added":
+        return f"- **{a['claim']} added {a['date']}**{late}. Why: {a['why']}"
+    if kind == "retired":
+        was = f" Last: {a['was']}." if a.get("was") else ""
+        return f"- **{a['claim']} retired {a['date']}**{late}.{was} Why: {a['why']}"
+    what = a.get("what", "rule")
+    verdict = f" Verdict: {a.get('was') or '?'} → {a.get('now') or '?'}." if a.get("was") or a.get("now") else ""
+    return (f"- **{a['claim']} amended {a['date']}**{late} ({what}): was *{a['old']}*; now *{a['new']}*.{verdict} "
+            f"Why: {a['why']}")
+
+
 def amendment_lines(meta: dict, claim: str) -> list[str]:
-    return [f"- **{a['claim']} amended {a['date']}**: was *{a['old']}*; now *{a['new']}*. Why: {a['why']}"
-            for a in meta.get("amendments", []) if a["claim"] == claim]
+    return [ledger_line(a) for a in meta.get("amendments", []) if a["claim"] == claim]
+
+
+def scope_lines(d: Path) -> list[str]:
+    """Per scoped claim: the verdict at each swept value of its knob, and where it changes."""
+    path = d / f"{results.SCOPE_TABLE}.csv"
+    if not path.exists():
+        return []
+    table = results.read_csv(path)
+    lines = []
+    for claim, part in table.groupby("claim", sort=False):
+        knob = part.knob.iloc[0]
+        cells = [f"{r.at}{' (lecture)' if r.headline else ''} {MARK.get(r.verdict, r.verdict)} "
+                 f"{method_text.value_with_ci(r.value, r.ci_low, r.ci_high)}" for r in part.itertuples()]
+        changes = [f"{a.at} → {b.at}" for a, b in zip(part.itertuples(), part.iloc[1:].itertuples())
+                   if a.verdict != b.verdict]
+        where = f"; the verdict changes between {', '.join(changes)}" if changes else "; the same verdict at every value"
+        lines.append(f"- **{claim}** by `{knob}`: " + " · ".join(cells) + where)
+    return ["**Scope** (each claim judged at every swept value of the knob that could move it):", ""] + lines + [""]
+
+
+def premise_lines(claims: pd.DataFrame) -> list[str]:
+    """Under the table: why each untestable row could not be judged."""
+    if "premise" not in claims.columns:
+        return []
+    by_id = claims.set_index("claim")
+    lines = []
+    for r in claims[claims.verdict == "untestable"].itertuples():
+        p = by_id.loc[r.premise]
+        lines.append(f"- **{r.claim}** is untestable here: its premise **{r.premise}** ({p.statement}) is "
+                     f"{method_text.value_with_ci(p.value, p.ci_low, p.ci_high)}, {p.verdict} (rule {p.rule}).")
+    return ["**Untestable rows** (the set-up cannot show the effect):", ""] + lines + [""] if lines else []
 
 
 SEEDS_FILE = f"{results.SEEDS_TABLE}.csv"  # per claim with per-seed samples: seeds_to_decide at their spread
 
 
 def undecided_lines(d: Path, claims: pd.DataFrame) -> list[str]:
-    """For each inconclusive row whose analysis wrote ``claim_seeds.csv``: the seed count at
-    which the measured spread would decide it."""
-    path = d / SEEDS_FILE
-    undecided = claims[claims.verdict == "inconclusive"].claim
-    if not path.exists() or undecided.empty:
+    """Under every inconclusive row: the seed count at which the measured spread would decide
+    it (from ``claim_seeds.csv``), or why there is none."""
+    undecided = claims[claims.verdict == "inconclusive"]
+    if undecided.empty:
         return []
-    need = results.read_csv(path).set_index("claim")
-    lines = [f"- **{c}** ({need.seeds[c]:.0f} seeds): " + (
-             f"about {need.seeds_to_decide[c]:.0f} seeds would decide it at the measured spread"
-             if math.isfinite(need.seeds_to_decide[c]) else "its mean sits on the threshold; more seeds would not decide it")
-             for c in undecided if c in need.index]
-    return ["**Inconclusive rows:**", ""] + lines + [""] if lines else []
+    path = d / SEEDS_FILE
+    need = results.read_csv(path).set_index("claim") if path.exists() else pd.DataFrame()
+    lines = []
+    for r in undecided.itertuples():
+        if r.claim in need.index:
+            n, to_decide = need.seeds[r.claim], need.seeds_to_decide[r.claim]
+            scaled = "summary" in need.columns and need.summary[r.claim] == "scaled"
+            unit = "replicates" if scaled else "seeds"
+            if math.isfinite(to_decide):
+                text = (f"about {to_decide:.0f} {unit} would decide it at the measured spread"
+                        + (" (the interval scaled as 1/√n)" if scaled else ""))
+            elif math.isinf(to_decide):
+                text = "its mean sits on the threshold; more seeds would not decide it"
+            else:
+                text = "its rule has no finite threshold to clear"
+            lines.append(f"- **{r.claim}** ({n:.0f} {unit}): {text}")
+        elif any(isinstance(v, float) and math.isnan(v) for v in (r.value, r.ci_low, r.ci_high)):
+            lines.append(f"- **{r.claim}**: no estimate at this fidelity (NaN); more seeds cannot help until it has one")
+        else:
+            lines.append(f"- **{r.claim}**: its interval does not come from replicates (a fit or a bound), so more "
+                         f"seeds would not narrow it")
+    return ["**Inconclusive rows** (and what would decide them):", ""] + lines + [""]
 
 
 def method(d: Path, meta: dict, claims: pd.DataFrame) -> str:
@@ -127,10 +208,12 @@ def family_section(d: Path) -> str:
              for r in claims.itertuples()]
     lines += [tabulate(table, headers=["claim", "kind", "statement", "statistic", "value [95% CI]", "rule", "verdict"],
                        tablefmt="github"), ""]
+    lines += premise_lines(claims)
     lines += undecided_lines(d, claims)
-    amended = [line for c in claims.claim for line in amendment_lines(meta, c)]
-    if amended:
-        lines += ["**Amendments** (rules changed after results existed):", ""] + amended + [""]
+    lines += scope_lines(d)
+    entries = [ledger_line(a) for a in meta.get("amendments", [])]
+    if entries:
+        lines += ["**Ledger** (changes after results existed: amendments, added and retired rows):", ""] + entries + [""]
     tables = ", ".join(f"[{p.name}]({d.name}/{p.name})" for p in sorted(d.glob("*.csv"))
                        if p.name not in (results.CLAIMS_FILE, f"{results.FACTS_TABLE}.csv"))
     env = meta.get("packages", {})
@@ -159,7 +242,14 @@ def write(root: Path) -> Path:
     root = Path(root)
     path = root / "README.md"
     text = build(root)
+    if path.is_dir():
+        raise results.ResultsError(f"{path} is a folder; the report is written there as a file: move it away")
     tmp = root / ".README.md.tmp"
-    tmp.write_text(text)
-    tmp.replace(path)
+    try:
+        with results.locked(root):
+            tmp.write_text(text)
+            tmp.replace(path)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise results.ResultsError(f"cannot write the report to {path} ({err.strerror or err})") from None
     return path

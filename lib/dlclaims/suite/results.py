@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import fcntl
 import json
+import math
 import os
 import platform
 import re
@@ -20,13 +22,15 @@ from typing import Iterator, Mapping
 
 import pandas as pd
 
+from dlclaims.suite.claims import UNTESTABLE, VERDICTS, Estimate, rule_of_region
+
 CLAIMS_FILE = "claims.csv"
 SEEDS_TABLE = "claim_seeds"  # per claim: seeds, spread and seeds_to_decide (the runner writes it)
+SCOPE_TABLE = "claim_scope"  # per scoped claim and knob value: the estimate and verdict (the runner writes it)
 FACTS_TABLE = "facts"  # the named numbers an analysis's method text cites (optional)
 META_FILE = "meta.json"
 # Eight significant digits: far above any tolerance, and stable bytes on one machine.
 FLOAT_FORMAT = "%.8g"
-VERDICTS = ("holds", "fails", "inconclusive")
 META_KEYS = ("analysis", "title", "lecture", "fidelity", "argv")
 PACKAGES = ("dlclaims", "torch", "numpy", "scipy", "pandas", "scikit-learn", "mlxtend", "matplotlib")
 
@@ -51,20 +55,34 @@ def read_tables(directory: Path) -> dict[str, pd.DataFrame]:
     return {p.stem: read_csv(p) for p in sorted(Path(directory).glob("*.csv"))}
 
 
+META_TYPES = dict(analysis=str, title=str, lecture=str, fidelity=str, argv=list, config=dict, amendments=list,
+                  compute_seconds=(int, float), workers=int, unit_seconds=list)
+
+
 def read_meta(directory: Path) -> dict:
+    """``meta.json``, its fields checked for presence and type (one line naming the field)."""
     path = Path(directory) / META_FILE
     try:
         meta = json.loads(path.read_text())
     except (OSError, ValueError) as err:
-        raise ResultsError(f"{path}: cannot be read as JSON ({_first_line(err)})") from None
+        raise ResultsError(f"{path}: cannot be read as JSON ({_first_line(err)}); regenerate it with "
+                           f"'dlclaims run {Path(directory).name}'") from None
     missing = [key for key in META_KEYS if key not in meta] if isinstance(meta, dict) else list(META_KEYS)
     if missing:
         raise ResultsError(f"{path}: missing {', '.join(missing)}; regenerate it with 'dlclaims run {Path(directory).name}'")
+    for key, kind in META_TYPES.items():
+        if key in meta and not isinstance(meta[key], kind) or (key == "argv" and not all(
+                isinstance(a, str) for a in meta.get("argv", []))):
+            raise ResultsError(f"{path}: field '{key}' has the wrong type ({type(meta[key]).__name__}); "
+                               f"regenerate it with 'dlclaims run {Path(directory).name}'")
     return meta
 
 
-def read_claims(directory: Path) -> pd.DataFrame:
-    """``claims.csv`` with the columns the report and the ledger need."""
+def read_claims(directory: Path, declared: list[str] | None = None) -> pd.DataFrame:
+    """``claims.csv``, read strictly: the columns the report and the ledger need, numbers where
+    numbers belong, and every row's verdict recomputed from its value, interval, rule and
+    premise (a hand-edited or half-written row is one line naming the file and the row). With
+    ``declared`` (the analysis's claim ids), a missing or extra row is an error too."""
     path = Path(directory) / CLAIMS_FILE
     table = read_csv(path)
     missing = [c for c in ("claim", "statement", "statistic", "value", "ci_low", "ci_high", "rule", "verdict")
@@ -79,6 +97,40 @@ def read_claims(directory: Path) -> pd.DataFrame:
         row = int(bad.to_numpy().argmax())
         raise ResultsError(f"{path}: row {row + 1} has verdict '{table.verdict.iloc[row]}', not one of "
                            f"{', '.join(VERDICTS)} (a truncated file?)")
+    verdicts = dict(zip(table.claim, table.verdict))
+    for i, row in enumerate(table.itertuples(), start=1):
+        where = f"{path}: row {i} ({row.claim})"
+        numbers = (row.value, row.ci_low, row.ci_high)
+        if any(isinstance(x, float) and math.isinf(x) for x in numbers) and row.verdict in ("holds", "fails"):
+            raise ResultsError(f"{where} has a non-finite value or interval with verdict '{row.verdict}'")
+        finite = all(isinstance(x, (int, float)) and math.isfinite(x) for x in numbers)
+        if finite and not row.ci_low <= row.value <= row.ci_high:
+            raise ResultsError(f"{where}: value {row.value:g} lies outside its interval [{row.ci_low:g}, {row.ci_high:g}]")
+        try:
+            rule = rule_of_region(str(row.rule))
+        except ValueError:
+            raise ResultsError(f"{where}: rule '{row.rule}' cannot be read") from None
+        premise = getattr(row, "premise", "")
+        premise = "" if not isinstance(premise, str) else premise
+        if row.verdict == UNTESTABLE:
+            if not premise or verdicts.get(premise) == "holds":
+                raise ResultsError(f"{where} is 'untestable' but its premise '{premise or '(none)'}' does not fail")
+            continue
+        expected = rule.verdict(Estimate(*numbers)) if finite or any(math.isnan(x) for x in numbers) \
+            else "inconclusive"
+        if premise and verdicts.get(premise) != "holds":
+            expected = UNTESTABLE
+        if row.verdict != expected:
+            raise ResultsError(f"{where}: verdict '{row.verdict}' disagrees with its value, interval and rule "
+                               f"('{expected}'); regenerate it with 'dlclaims run {Path(directory).name}'")
+    if declared is not None:
+        absent = [c for c in declared if c not in set(table.claim)]
+        extra = [c for c in table.claim if c not in set(declared)]
+        if absent or extra:
+            raise ResultsError(f"{path}: " + "; ".join(
+                ([f"declared claim(s) {', '.join(absent)} missing"] if absent else [])
+                + ([f"undeclared row(s) {', '.join(extra)}"] if extra else []))
+                + f"; regenerate it with 'dlclaims run {Path(directory).name}'")
     return table
 
 
@@ -181,6 +233,39 @@ def swap_in(complete: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+LOCK_FILE = ".dlclaims.lock"
+
+
+@contextlib.contextmanager
+def locked(root: Path) -> Iterator[None]:
+    """Hold the results root for one writer: a second run into the same root is refused in one
+    line rather than interleaved (an ``flock``, released even if the holder is killed)."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / LOCK_FILE, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "?"
+            raise ResultsError(f"another dlclaims run (pid {holder}) is writing into '{root}'; wait for it to "
+                               f"finish, or write elsewhere with --out DIR") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_directory(target: Path) -> Iterator[Path]:
     """Yield a scratch directory that replaces ``target`` only if the block succeeds.
@@ -192,6 +277,7 @@ def atomic_directory(target: Path) -> Iterator[Path]:
     target.parent.mkdir(parents=True, exist_ok=True)
     recover(target)
     scratch = Path(tempfile.mkdtemp(prefix=_scratch_name(target, "tmp"), dir=target.parent))
+    os.chmod(scratch, 0o777 & ~_umask())  # mkdtemp's 0700 would become the results folder's mode
     try:
         yield scratch
     except BaseException:

@@ -117,13 +117,15 @@ def concatenate(parts: Sequence[Tables]) -> Tables:
 
 # --- the run ---------------------------------------------------------------------------------
 
-def judge(module: ModuleType, tables: Tables, cfg) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The claims table and the per-claim seed table (:func:`stats.seed_table`) from the
-    units' tables; a claim-id mismatch or a reserved table name is one line."""
+def judge(module: ModuleType, tables: Tables, cfg) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The claims table, the per-claim seed table (:func:`stats.seed_table`) and the scope
+    table (:func:`claims.scope_table`) from the units' tables; a claim-id mismatch or a
+    reserved table name is one line."""
     contract.check_tables(module, tables)
     estimates = module.estimate(tables, cfg)
     contract.check_estimate_ids(module, estimates)
-    return claims_mod.evaluate(module.CLAIMS, estimates), stats.seed_table(module.CLAIMS, estimates)
+    return (claims_mod.evaluate(module.CLAIMS, estimates, cfg), stats.seed_table(module.CLAIMS, estimates),
+            claims_mod.scope_table(module.CLAIMS, estimates))
 
 
 def facts(module: ModuleType, tables: Tables, cfg) -> pd.DataFrame | None:
@@ -153,6 +155,9 @@ def run(module: ModuleType, argv: Sequence[str], quiet: bool = False, figures: b
     """
     name = contract.name_of(module)
     argv = list(argv)
+    flags = {a.split("=", 1)[0] for a in argv}
+    if "--quick" in flags and "--fidelity" in flags:
+        raise UsageError("--quick and --fidelity were both given; --quick is --fidelity quick: use one")
     args = config.parser_for(module).parse_args(argv)
     if args.device not in contract.devices(module):
         raise UsageError(f"{name} does not support --device {args.device}; it runs on "
@@ -170,24 +175,47 @@ def run(module: ModuleType, argv: Sequence[str], quiet: bool = False, figures: b
     if args.dry_run:
         print(dry_run_report(module, args.fidelity, units, workers))
         return Path()
-    default_root = contract.full_results_root() if args.fidelity == "full" else contract.results_root()
-    root = Path(args.out) if args.out is not None else default_root
+    root, why_scratch = results_root_for(module, args, argv)
     try:
         results.check_writable(root)
     except PermissionError as err:
         raise UsageError(str(err)) from None
     target = root / name
-    results.recover(target)
     if args.fidelity == "quick" and not quiet:
         print(f"{name}: --quick is a smoke run; its verdicts are not the baseline's", file=sys.stderr)
+    with results.locked(root):
+        results.recover(target)
+        return _run_locked(module, args, argv, cfg, units, workers, target, quiet, figures, why_scratch)
 
+
+def results_root_for(module: ModuleType, args, argv: Sequence[str]) -> tuple[Path, str]:
+    """Where a run writes, and why not the baseline: only a default- or full-fidelity run of
+    the committed configuration writes into ``results/`` (``results-full/`` for full); any
+    other run (quick, changed seeds or sizes) goes to the scratch root unless ``--out`` says."""
+    if args.out is not None:
+        return Path(args.out), ""
+    changed = [a.split("=", 1)[0] for a in argv if a.startswith("--") and a.split("=", 1)[0] not in _BASELINE_OPTIONS]
+    if args.fidelity == "quick":
+        return contract.scratch_results_root(), "--quick"
+    if changed:
+        return contract.scratch_results_root(), f"changed {', '.join(dict.fromkeys(changed))}"
+    return (contract.full_results_root() if args.fidelity == "full" else contract.results_root()), ""
+
+
+# flags that do not change what a run computes (or that pick the committed fidelity)
+_BASELINE_OPTIONS = {"--fidelity", "--workers", "--scheduler", "--no-figures", "--device", "--dry-run"}
+
+
+def _run_locked(module, args, argv, cfg, units, workers, target: Path, quiet: bool, figures: bool,
+                why_scratch: str) -> Path:
+    name = contract.name_of(module)
     started = time.perf_counter()
     with executor(workers, args.scheduler) as ex:
         done = run_units(module, cfg, units, ex, desc=f"{name} units")
     tables = concatenate([t for t, _ in done])
     if hasattr(module, "combine"):
         tables = {**tables, **module.combine(tables, cfg)}
-    verdicts, seeds = judge(module, tables, cfg)
+    verdicts, seeds, scope = judge(module, tables, cfg)
     named = facts(module, tables, cfg)
     compute_seconds = time.perf_counter() - started
 
@@ -198,7 +226,8 @@ def run(module: ModuleType, argv: Sequence[str], quiet: bool = False, figures: b
         fidelity=args.fidelity,
         argv=_strip_run_options(argv),
         config=dataclasses.asdict(cfg),
-        amendments=[dataclasses.asdict(a) for a in getattr(module, "AMENDMENTS", [])],
+        amendments=[dict(entry=type(a).__name__.lower(), **dataclasses.asdict(a))
+                    for a in getattr(module, "AMENDMENTS", [])],
         compute_seconds=round(compute_seconds, 2),
         workers=workers,
         executor="dask" if args.scheduler else ("in-process" if workers == 1 else "process pool"),
@@ -206,6 +235,7 @@ def run(module: ModuleType, argv: Sequence[str], quiet: bool = False, figures: b
         **results.environment(),
     )
     written = {**tables, **({results.SEEDS_TABLE: seeds} if len(seeds) else {}),
+               **({results.SCOPE_TABLE: scope} if len(scope) else {}),
                **({results.FACTS_TABLE: named} if named is not None else {})}
     failed: list[str] = []
     with results.atomic_directory(target) as scratch:
@@ -219,7 +249,7 @@ def run(module: ModuleType, argv: Sequence[str], quiet: bool = False, figures: b
         from tabulate import tabulate
 
         print(tabulate(show, headers="keys", showindex=False, floatfmt=".4g"))
-        print(f"wrote {target}/")
+        print(f"wrote {target}/" + (f" (not the committed baseline: {why_scratch})" if why_scratch else ""))
     if failed:
         raise FigureError(f"tables and claims written to {target}/, but figure(s) failed: {'; '.join(failed)}")
     return target
@@ -256,27 +286,36 @@ def config_of(module: ModuleType, meta: Mapping):
 
 
 def dry_run_report(module: ModuleType, fidelity: str, units: list[dict], workers: int) -> str:
-    """The units a run would compute and what they would cost, from the committed default
-    run's per-unit times (the mean unit time, scaled by the unit count; units of a bigger
-    fidelity are bigger too, so it is a lower bound there)."""
+    """The units a run would compute and what they would cost: each unit's recorded seconds
+    from the committed run where a unit of the same identity ran there, the committed mean
+    for the others; the wall time on ``workers`` is at least the longest unit and at least
+    the total over the workers. Units of another fidelity differ in size, which the estimate
+    says (smaller for quick: an upper bound; larger for full: a lower bound)."""
     name = contract.name_of(module)
     lines = [f"{name}: fidelity {fidelity}, {len(units)} units, {workers} worker(s)"]
-    lines += [f"  {i:4d}  " + " ".join(f"{k}={v}" for k, v in u.items()) for i, u in enumerate(units[:20])]
+    lines += [f"  {i:4d}  {unit_label(u)}" for i, u in enumerate(units[:20])]
     if len(units) > 20:
         lines.append(f"  ... and {len(units) - 20} more")
     try:
         meta = results.read_meta(contract.results_root() / name)
-        per_unit = [u["seconds"] for u in meta.get("unit_seconds", [])]
-    except results.ResultsError:
-        per_unit = []
-    if per_unit:
-        mean = statistics.fmean(per_unit)
-        total = mean * len(units)
-        lines.append(f"estimated cost: {total:.0f} unit-seconds ({total / workers / 60:.1f} min on {workers} "
-                     f"worker(s)), from the committed {meta['fidelity']} run's mean of {mean:.2f} s a unit"
-                     + ("; full units are larger, so take it as a lower bound" if fidelity == "full" else ""))
-    else:
+        recorded = {u["unit"]: float(u["seconds"]) for u in meta.get("unit_seconds", [])}
+    except (results.ResultsError, KeyError, TypeError, ValueError):
+        meta, recorded = {}, {}
+    if not recorded:
         lines.append("estimated cost: unknown (no committed run with per-unit times to scale from)")
+        return "\n".join(lines)
+    mean = statistics.fmean(recorded.values())
+    seconds = [recorded.get(unit_label(u), mean) for u in units]
+    matched = sum(unit_label(u) in recorded for u in units)
+    total = sum(seconds)
+    wall = max(max(seconds), total / workers)
+    size = {"quick": "; quick units are smaller, so take it as an upper bound",
+            "full": "; full units are larger, so take it as a lower bound"}.get(fidelity, "") \
+        if fidelity != meta.get("fidelity") else ""
+    lines.append(f"estimated cost: {total:.0f} unit-seconds, about {wall / 60:.1f} min on {workers} worker(s) "
+                 f"(at least the longest unit, {max(seconds):.0f} s), from the committed {meta['fidelity']} run: "
+                 f"{matched} of {len(units)} units by their own recorded time, the rest at its mean of "
+                 f"{mean:.2f} s{size}")
     return "\n".join(lines)
 
 

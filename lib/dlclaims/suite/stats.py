@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from dlclaims.suite.claims import Claim, Estimate, Rule
+from dlclaims.suite.claims import Claim, Estimate, Rule, headline
 
 LEVEL = 0.95
 SEED_COLUMNS = ["claim", "seeds", "summary", "per_seed_mean", "per_seed_sd", "seeds_to_decide"]
@@ -179,7 +179,7 @@ def bootstrap_ci(
         lo, hi = float(res.confidence_interval.low), float(res.confidence_interval.high)
         if np.isfinite(lo) and np.isfinite(hi):
             break
-    return Estimate(value, min(lo, value), max(hi, value))
+    return Estimate(value, min(lo, value), max(hi, value), n=int(x.shape[0]))
 
 
 def proportion_ci(successes: int, trials: int, level: float = LEVEL) -> Estimate:
@@ -189,7 +189,7 @@ def proportion_ci(successes: int, trials: int, level: float = LEVEL) -> Estimate
     p = successes / trials
     ci = sps.binomtest(int(successes), int(trials)).proportion_ci(confidence_level=level, method="wilson")
     # rounding can put Wilson's end a hair inside p at p = 0 or 1; the interval contains p
-    return Estimate(p, min(p, float(ci.low)), max(p, float(ci.high)))
+    return Estimate(p, min(p, float(ci.low)), max(p, float(ci.high)), n=int(trials))
 
 
 def slope_ci(x, y, level: float = LEVEL) -> Estimate:
@@ -228,7 +228,7 @@ def worst(estimates: Sequence[Estimate], largest: bool = True) -> Estimate:
     low = pick(e.ci_low for e in estimates)
     high = pick(e.ci_high for e in estimates)
     return Estimate(chosen.value, min(low, chosen.value), max(high, chosen.value),
-                    samples=chosen.samples, scale=chosen.scale)
+                    samples=chosen.samples, scale=chosen.scale, n=chosen.n)
 
 
 def every_group(estimates: Sequence[Estimate], rule: Rule) -> Estimate:
@@ -255,7 +255,7 @@ def every_group(estimates: Sequence[Estimate], rule: Rule) -> Estimate:
         return NAN
     pick = max(estimates, key=distance)
     return Estimate(pick.value, min(e.ci_low for e in estimates), max(e.ci_high for e in estimates),
-                    samples=pick.samples, scale=pick.scale)
+                    samples=pick.samples, scale=pick.scale, n=pick.n)
 
 
 def _centre(rule: Rule, estimates: Sequence[Estimate]) -> float:
@@ -293,19 +293,37 @@ def summary(table: pd.DataFrame, by: Sequence[str], column: str, level: float = 
 
 
 def seed_table(claims: Sequence[Claim], estimates: Mapping[str, Estimate]) -> pd.DataFrame:
-    """``claim_seeds.csv``: for every claim whose estimate carries per-seed samples, their
-    count, mean and spread on the interval's scale, and the seed count at which that spread
-    would put the interval wholly on one side of the rule's nearest boundary."""
+    """``claim_seeds.csv``: for every claim whose (headline) estimate carries per-seed samples,
+    their count, mean and spread on the interval's scale, and the seed count at which that
+    spread would put the t interval wholly on one side of the rule's nearest boundary
+    (:func:`seeds_to_decide`). An interval from n replicates without samples (a bootstrap, a
+    proportion) is scaled instead: its half-width on the boundary's side shrinks as 1/√n
+    (summary "scaled")."""
     rows = []
     for claim in claims:
-        est = estimates[claim.id]
+        est = headline(claim, estimates[claim.id])
         x = np.asarray(est.samples, dtype=float)
-        if x.size < 2:
-            continue
         boundary = claim.rule.nearest_boundary(est.value)
-        if est.scale == "log":
-            boundary = math.log(boundary) if boundary > 0 else math.nan
-        rows.append(dict(claim=claim.id, seeds=x.size, summary=est.scale, per_seed_mean=float(x.mean()),
-                         per_seed_sd=float(x.std(ddof=1)),
-                         seeds_to_decide=seeds_to_decide(x, boundary) if math.isfinite(boundary) else math.nan))
+        if x.size >= 2:
+            on_scale = boundary
+            if est.scale == "log":
+                on_scale = math.log(boundary) if boundary > 0 else math.nan
+            rows.append(dict(claim=claim.id, seeds=x.size, summary=est.scale, per_seed_mean=float(x.mean()),
+                             per_seed_sd=float(x.std(ddof=1)),
+                             seeds_to_decide=seeds_to_decide(x, on_scale) if math.isfinite(on_scale) else math.nan))
+        elif est.n >= 2 and math.isfinite(boundary):
+            rows.append(dict(claim=claim.id, seeds=est.n, summary="scaled", per_seed_mean=math.nan,
+                             per_seed_sd=math.nan, seeds_to_decide=scaled_seeds_to_decide(est, boundary)))
     return pd.DataFrame(rows, columns=SEED_COLUMNS)
+
+
+def scaled_seeds_to_decide(est: Estimate, boundary: float) -> float:
+    """n · (half-width / gap)², rounded up: the replicates at which an interval of the measured
+    width, shrinking as 1/√n, would clear ``boundary`` (inf if the value sits on it)."""
+    gap = abs(est.value - boundary)
+    half = (est.value - est.ci_low) if boundary < est.value else (est.ci_high - est.value)
+    if not (math.isfinite(gap) and math.isfinite(half)):
+        return math.nan
+    if gap == 0:
+        return math.inf
+    return float(max(est.n, math.ceil(est.n * (half / gap) ** 2)))
