@@ -202,43 +202,70 @@ def test_every_rule_holds_on_a_table_where_the_theory_holds():
     assert set(verdicts(hand_tables()).values()) == {"holds"}
 
 
-@pytest.mark.parametrize("change, failing", [
-    (dict(gd_gap=lambda T: T**-0.5), {"E1a", "E1c", "E1f"}),  # GD only O(1/√T): over its bound, off the tight one
-    (dict(nag_gap=lambda T: 0.1 / T), {"E1b", "E1d", "E1e"}),  # NAG only O(1/T)
-    (dict(gd_gap=lambda T: 0.6 / T), {"E1c", "E1f"}),  # the right rate, 1.2 × the bound
-    (dict(nag_gap=lambda T: 2.4 / (T + 1) ** 2), {"E1d", "E1e"}),  # 1.2 × NAG's bound, 25.6 × the lower bound
-    (dict(gd_gap=lambda T: 1.01 / (4 * T + 2)), {"E1f"}),  # 1% off Drori & Teboulle's exact worst case
-    (dict(e2=(0.7, 0.5, 0.5, 1.0, 0.5)), {"E2a"}),
-    (dict(e2=(1.0, 0.9, 0.5, 1.0, 0.5)), {"E2b"}),
-    (dict(e2=(1.0, 0.5, 0.9, 1.0, 0.5)), {"E2c"}),
-    (dict(e2=(1.0, 0.5, 0.5, 1.4, 0.5)), {"E2d"}),
-    (dict(e2=(1.0, 0.5, 0.5, 1.0, 0.3)), {"E2e"}),
-    (dict(cycling=False), {"E3a"}),
-    (dict(final_gap=1e-3), {"E3b"}),
-    (dict(form_diff=1e-6), {"E4a", "E4b"}),
-    (dict(decreases=False), {"E5a"}),
-    (dict(diverges=False), {"E5b"}),
-])
-def test_each_rule_fails_where_its_claim_is_false(change, failing):
+# (label, change to the theory's tables, the rows that then fail)
+FALSE_CASES = [
+    ("GD only O(1/√T)", dict(gd_gap=lambda T: T**-0.5), {"E1a", "E1c", "E1f"}),  # over its bound, off the tight one
+    ("GD at NAG's rate", dict(gd_gap=lambda T: 0.5 / (T + 1) ** 2), {"E1a", "E1f"}),  # E1a's band excludes −2
+    ("NAG only O(1/T)", dict(nag_gap=lambda T: 0.1 / T), {"E1b", "E1d"}),  # E1b's band excludes −1
+    ("GD 1.2 × its bound", dict(gd_gap=lambda T: 0.6 / T), {"E1c", "E1f"}),  # the right rate, over the bound
+    ("NAG 1.2 × its bound", dict(nag_gap=lambda T: 2.4 / (T + 1) ** 2), {"E1d"}),
+    ("GD 1% off the exact worst case", dict(gd_gap=lambda T: 1.01 / (4 * T + 2)), {"E1f"}),
+    ("GD on quadratics ∝ κ^0.7", dict(e2=(0.7, 0.5, 0.5, 1.0, 0.5)), {"E2a"}),
+    ("NAG on quadratics ∝ κ^0.9", dict(e2=(1.0, 0.9, 0.5, 1.0, 0.5)), {"E2b"}),
+    ("heavy ball ∝ κ^0.9", dict(e2=(1.0, 0.5, 0.9, 1.0, 0.5)), {"E2c"}),
+    ("GD on logistic ∝ κ^1.4", dict(e2=(1.0, 0.5, 0.5, 1.4, 0.5)), {"E2d"}),
+    ("NAG on logistic ∝ κ^0.3", dict(e2=(1.0, 0.5, 0.5, 1.0, 0.3)), {"E2e"}),
+    ("NAG as slow as GD in κ", dict(e2=(1.0, 1.0, 0.5, 1.0, 1.0)), {"E2b", "E2e"}),  # bands 0.3 apart
+    ("heavy ball never cycles", dict(cycling=False), {"E3a"}),
+    ("NAG and GD stall", dict(final_gap=1e-3), {"E3b"}),
+    ("forms disagree", dict(form_diff=1e-6), {"E4a", "E4b"}),
+    ("GD below 2/L increases f", dict(decreases=False), {"E5a"}),
+    ("GD above 2/L converges", dict(diverges=False), {"E5b"}),
+]
+
+
+def hand_made_cases():
+    """The theory's tables (every row holds) and each claim made false by hand (tests/test_estimates.py)."""
+    return [("the theory", hand_tables(), nr.QUICK),
+            *[(label, hand_tables(**change), nr.QUICK) for label, change, _ in FALSE_CASES]]
+
+
+@pytest.mark.parametrize("label, change, failing", FALSE_CASES, ids=[c[0] for c in FALSE_CASES])
+def test_each_rule_fails_where_its_claim_is_false(label, change, failing):
     got = verdicts(hand_tables(**change))
     assert {c for c, v in got.items() if v != "holds"} == failing
     assert {got[c] for c in failing} == {"fails"}
 
 
-def test_e1c_is_the_largest_gap_over_its_bound_and_e1e_the_last_ratio():
-    est = nr.estimate(hand_tables(), nr.QUICK)
+def test_e1c_is_the_largest_gap_over_its_bound_and_the_lower_bound_ratio_is_e1d_times_64_3():
+    tables = hand_tables()
+    est = nr.estimate(tables, nr.QUICK)
     T = max(HORIZONS)
     assert est["E1c"].value == pytest.approx(2 * T / (4 * T + 2))  # the bound is twice GD's exact worst case
     assert est["E1d"].value == pytest.approx(0.5)
-    assert est["E1e"].value == pytest.approx(32 / 3)  # 1/(T+1)² over 3/(32 (T+1)²)
+    ratio = nr.nag_over_lower_bound(tables["worst_case_envelope"]).value
+    assert ratio == pytest.approx(32 / 3)  # 1/(T+1)² over 3/(32 (T+1)²)
+    assert ratio == pytest.approx(est["E1d"].value * 64 / 3)  # why E1e was retired
+
+
+def test_the_rate_rows_are_lecture_rows_whose_bands_exclude_each_other():
+    rules = {c.id: c.rule for c in nr.CLAIMS}
+    assert {c.id for c in nr.CLAIMS if c.kind == "check"} >= {"E1c", "E1d", "E1f", "E4a", "E4b"}
+    for gd, nag in (("E1a", "E1b"), ("E2a", "E2b"), ("E2d", "E2e")):
+        assert rules[gd].hi < rules[nag].lo or rules[nag].hi < rules[gd].lo
+        assert rules[gd].why and rules[nag].why
+        assert rules[gd].lo < rules[gd].null < rules[gd].hi and rules[nag].lo < rules[nag].null < rules[nag].hi
 
 
 def test_amendments_lead_from_the_old_rule_to_the_declared_one():
     declared = {c.id: c.signature for c in nr.CLAIMS}
     for a in nr.AMENDMENTS:
-        if a.date >= "2026-11-23":
+        if isinstance(a, claims.Amendment) and a.what == "rule" and a.date >= "2026-11-23":
             assert a.new == declared[a.claim], a.claim
+        if isinstance(a, claims.Amendment):
+            assert a.was and a.now, a.claim
     assert {a.claim for a in nr.AMENDMENTS} >= {"E1a", "E1b", "E1c", "E1d", "E1e", "E2a", "E2b", "E2c", "E2d", "E2e"}
+    assert [a.claim for a in nr.AMENDMENTS if isinstance(a, claims.Retired)] == ["E1e"]
 
 
 # --- the smoke run: shapes, not verdicts -----------------------------------------------------

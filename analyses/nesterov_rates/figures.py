@@ -21,7 +21,7 @@ COLORS = {"gd": plots.PALETTE[0], "heavy_ball": plots.PALETTE[2], "nag": plots.P
 INSTANCE_STYLE = {"nesterov_worst": ":", "worst_1d_quadratic": "--", "worst_1d_huber": "-"}
 
 
-@plots.figure("E1a", "E1b", "E1c", "E1d", "E1e", "E1f")
+@plots.figure("E1a", "E1b", "E1c", "E1d", "E1f")
 def figure_gap_vs_horizon(tables, cfg):
     """Worst-case gaps against their bounds, and the scaled gaps settling to constants."""
     worst, fixed = tables["worst_case"], tables["fixed_instance"]
