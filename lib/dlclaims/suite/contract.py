@@ -220,13 +220,16 @@ def check_contract(module: ModuleType) -> None:
     ids = [c.id for c in claims]
     if len(set(ids)) != len(ids):
         raise bad(f"duplicate claim ids {sorted({i for i in ids if ids.count(i) > 1})}")
-    for entry in getattr(module, "AMENDMENTS", []):
+    entries = getattr(module, "AMENDMENTS", [])
+    retired = {e.claim for e in entries if isinstance(e, claims_mod.Retired)}
+    for entry in entries:
         if not isinstance(entry, (claims_mod.Amendment, claims_mod.Added, claims_mod.Retired)):
             raise bad("AMENDMENTS must be a list of Amendment, Added and Retired entries")
         if isinstance(entry, claims_mod.Retired) and entry.claim in ids:
             raise bad(f"'{entry.claim}' is retired but still declared")
-        if not isinstance(entry, claims_mod.Retired) and entry.claim not in ids:
-            raise bad(f"ledger entry for undeclared claim '{entry.claim}'")
+        if not isinstance(entry, claims_mod.Retired) and entry.claim not in ids and entry.claim not in retired:
+            raise bad(f"ledger entry for undeclared claim '{entry.claim}' (a retired row keeps its history "
+                      f"beside its Retired entry)")
     fields = {f.name for f in dataclasses.fields(module.Config)}
     for claim in claims:
         if claim.premise is not None and claim.premise not in ids:
