@@ -25,7 +25,7 @@ import traceback
 from concurrent.futures import Executor, as_completed
 from pathlib import Path
 from types import ModuleType
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -146,13 +146,27 @@ def _fact_text(value) -> str:
     return f"{float(value):.4g}"
 
 
-def run(module: ModuleType, argv: Sequence[str], quiet: bool = False, figures: bool = True) -> Path:
-    """Parse ``argv``, run the units, judge the claims, write ``<out>/<name>/`` atomically.
+@dataclasses.dataclass
+class Plan:
+    """One family's run, decided before any unit runs: its config, units and where it writes."""
 
-    Raises :class:`UsageError` for bad input before anything is computed or written,
-    :class:`UnitError` if a unit raises (previous results intact), :class:`FigureError` if a
-    figure fails (the new tables are written).
-    """
+    module: ModuleType
+    args: Any
+    argv: list[str]
+    cfg: Any
+    units: list[dict]
+    workers: int
+    target: Path
+    why_scratch: str
+
+    @property
+    def name(self) -> str:
+        return contract.name_of(self.module)
+
+
+def plan(module: ModuleType, argv: Sequence[str], workers_default: int | None = None) -> Plan:
+    """Parse ``argv`` for ``module`` and decide everything a run needs; :class:`UsageError`
+    for bad input, before anything is computed or written."""
     name = contract.name_of(module)
     argv = list(argv)
     flags = {a.split("=", 1)[0] for a in argv}
@@ -170,22 +184,39 @@ def run(module: ModuleType, argv: Sequence[str], quiet: bool = False, figures: b
     cfg = config.configure(module, args)
     units = list(module.units(cfg))
     check_units(module, units)
-    workers = min(args.workers or config.default_workers(), len(units))
+    workers = min(args.workers or workers_default or config.default_workers(), len(units))
     contract.dry_estimate(module, cfg)
-    if args.dry_run:
-        print(dry_run_report(module, args.fidelity, units, workers))
-        return Path()
     root, why_scratch = results_root_for(module, args, argv)
+    return Plan(module, args, argv, cfg, units, workers, root / name, why_scratch)
+
+
+def run(module: ModuleType, argv: Sequence[str], quiet: bool = False, figures: bool = True) -> Path:
+    """Parse ``argv``, run the units, judge the claims, write ``<out>/<name>/`` atomically.
+
+    Raises :class:`UsageError` for bad input before anything is computed or written,
+    :class:`UnitError` if a unit raises (previous results intact), :class:`FigureError` if a
+    figure fails (the new tables are written).
+    """
+    p = plan(module, argv)
+    if p.args.dry_run:
+        print(dry_run_report(module, p.args.fidelity, p.units, p.workers))
+        return Path()
+    if p.args.fidelity == "quick" and not quiet:
+        print(f"{p.name}: --quick is a smoke run; its verdicts are not the baseline's", file=sys.stderr)
+    writable(p.target.parent)
+    with results.locked(p.target.parent):
+        results.recover(p.target)
+        started = time.perf_counter()
+        with executor(p.workers, p.args.scheduler) as ex:
+            done = run_units(module, p.cfg, p.units, ex, desc=f"{p.name} units")
+        return finish(p, done, time.perf_counter() - started, quiet=quiet, figures=figures)
+
+
+def writable(root: Path) -> None:
     try:
         results.check_writable(root)
     except PermissionError as err:
         raise UsageError(str(err)) from None
-    target = root / name
-    if args.fidelity == "quick" and not quiet:
-        print(f"{name}: --quick is a smoke run; its verdicts are not the baseline's", file=sys.stderr)
-    with results.locked(root):
-        results.recover(target)
-        return _run_locked(module, args, argv, cfg, units, workers, target, quiet, figures, why_scratch)
 
 
 def results_root_for(module: ModuleType, args, argv: Sequence[str]) -> tuple[Path, str]:
@@ -206,31 +237,28 @@ def results_root_for(module: ModuleType, args, argv: Sequence[str]) -> tuple[Pat
 _BASELINE_OPTIONS = {"--fidelity", "--workers", "--scheduler", "--no-figures", "--device", "--dry-run"}
 
 
-def _run_locked(module, args, argv, cfg, units, workers, target: Path, quiet: bool, figures: bool,
-                why_scratch: str) -> Path:
-    name = contract.name_of(module)
-    started = time.perf_counter()
-    with executor(workers, args.scheduler) as ex:
-        done = run_units(module, cfg, units, ex, desc=f"{name} units")
+def finish(p: Plan, done: list[tuple[Tables, float]], compute_seconds: float, quiet: bool = False,
+           figures: bool = True) -> Path:
+    """From every unit's tables to the family's results folder, swapped in atomically: the
+    tables concatenated in unit order, the claims judged, meta, then the figures."""
+    module, cfg, units = p.module, p.cfg, p.units
     tables = concatenate([t for t, _ in done])
     if hasattr(module, "combine"):
         tables = {**tables, **module.combine(tables, cfg)}
     verdicts, seeds, scope = judge(module, tables, cfg)
     named = facts(module, tables, cfg)
-    compute_seconds = time.perf_counter() - started
-
     meta = dict(
-        analysis=name,
+        analysis=p.name,
         title=module.TITLE,
         lecture=module.LECTURE,
-        fidelity=args.fidelity,
-        argv=_strip_run_options(argv),
+        fidelity=p.args.fidelity,
+        argv=_strip_run_options(p.argv),
         config=dataclasses.asdict(cfg),
         amendments=[dict(entry=type(a).__name__.lower(), **dataclasses.asdict(a))
                     for a in getattr(module, "AMENDMENTS", [])],
         compute_seconds=round(compute_seconds, 2),
-        workers=workers,
-        executor="dask" if args.scheduler else ("in-process" if workers == 1 else "process pool"),
+        workers=p.workers,
+        executor="dask" if p.args.scheduler else ("in-process" if p.workers == 1 else "process pool"),
         unit_seconds=[dict(unit=unit_label(u), seconds=round(s, 3)) for u, (_, s) in zip(units, done)],
         **results.environment(),
     )
@@ -238,21 +266,21 @@ def _run_locked(module, args, argv, cfg, units, workers, target: Path, quiet: bo
                **({results.SCOPE_TABLE: scope} if len(scope) else {}),
                **({results.FACTS_TABLE: named} if named is not None else {})}
     failed: list[str] = []
-    with results.atomic_directory(target) as scratch:
+    with results.atomic_directory(p.target) as scratch:
         results.write_results(scratch, written, verdicts, meta)
-        if figures and not args.no_figures:
+        if figures and not p.args.no_figures:
             failed = draw_figures(module, results.read_tables(scratch), cfg, scratch)
     if not quiet:
         show = verdicts[["claim", "kind", "value", "ci_low", "ci_high", "verdict"]]
-        print(f"\n{name}: {module.TITLE}  ({compute_seconds:.1f} s, {len(units)} units on {workers} "
-              f"worker{'s' if workers > 1 else ''})")
+        print(f"\n{p.name}: {module.TITLE}  ({compute_seconds:.1f} s, {len(units)} units on {p.workers} "
+              f"worker{'s' if p.workers > 1 else ''})")
         from tabulate import tabulate
 
         print(tabulate(show, headers="keys", showindex=False, floatfmt=".4g"))
-        print(f"wrote {target}/" + (f" (not the committed baseline: {why_scratch})" if why_scratch else ""))
+        print(f"wrote {p.target}/" + (f" (not the committed baseline: {p.why_scratch})" if p.why_scratch else ""))
     if failed:
-        raise FigureError(f"tables and claims written to {target}/, but figure(s) failed: {'; '.join(failed)}")
-    return target
+        raise FigureError(f"tables and claims written to {p.target}/, but figure(s) failed: {'; '.join(failed)}")
+    return p.target
 
 
 def figure_file(fn) -> str:
