@@ -230,6 +230,7 @@ def swap_in(complete: Path, target: Path) -> None:
 
 
 LOCK_FILE = ".dlclaims.lock"
+SUITE_FILE = "suite.json"  # the last whole-suite run into this root: workers and wall seconds
 
 
 @contextlib.contextmanager

@@ -12,8 +12,10 @@ therefore byte-identical whatever the executor and the number of workers.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
+import io
 import json
 import os
 import pickle
@@ -281,6 +283,128 @@ def finish(p: Plan, done: list[tuple[Tables, float]], compute_seconds: float, qu
     if failed:
         raise FigureError(f"tables and claims written to {p.target}/, but figure(s) failed: {'; '.join(failed)}")
     return p.target
+
+
+# --- the whole suite as one job ------------------------------------------------------------------
+
+@dataclasses.dataclass
+class Outcome:
+    """What became of one family in a suite run."""
+
+    name: str
+    target: Path | None
+    error: str = ""
+
+
+def recorded_seconds(p: Plan) -> list[float]:
+    """Each unit's seconds in the family's committed run (by its label); the committed mean
+    for a unit that did not run there; 0 where the family has no committed run."""
+    try:
+        meta = results.read_meta(contract.results_root() / p.name)
+        recorded = {u["unit"]: float(u["seconds"]) for u in meta.get("unit_seconds", [])}
+    except (results.ResultsError, KeyError, TypeError, ValueError):
+        recorded = {}
+    mean = statistics.fmean(recorded.values()) if recorded else 0.0
+    return [recorded.get(unit_label(u), mean) for u in p.units]
+
+
+def run_all(plans: Sequence[Plan], workers: int, scheduler: str | None, quiet: bool = False,
+            figures: bool = True) -> list[Outcome]:
+    """Every family's units on one executor, longest first (by the recorded unit seconds);
+    each family's results written as soon as its own units are done, while the others still
+    run; a failing unit or figure is named and fails its family only (its previous results
+    stay), the others go on."""
+    order = sorted(((s, k, i) for k, p in enumerate(plans) for i, s in enumerate(recorded_seconds(p))),
+                   key=lambda t: (-t[0], t[1], t[2]))
+    done: list[list] = [[None] * len(p.units) for p in plans]
+    left = [len(p.units) for p in plans]
+    failed: dict[int, str] = {}
+    outcomes: list[Outcome | None] = [None] * len(plans)
+    started = [time.perf_counter()] * len(plans)
+    total = sum(left)
+    roots = sorted({p.target.parent for p in plans})
+    for root in roots:
+        writable(root)
+    with contextlib.ExitStack() as stack:
+        for root in roots:
+            stack.enter_context(results.locked(root))
+        for p in plans:
+            results.recover(p.target)
+        ex = stack.enter_context(executor(workers, scheduler))
+        blobs = [pickle.dumps(p.cfg) for p in plans]
+        futures = {}
+        for _, k, i in order:
+            p = plans[k]
+            future = ex.submit(execute_unit, str(Path(p.module.__file__).resolve()), p.module.__name__, blobs[k],
+                               p.units[i])
+            futures[future] = (k, i)
+        finished = 0
+        try:
+            for future in as_completed(futures):
+                k, i = futures[future]
+                finished += 1
+                if k in failed:
+                    continue
+                try:
+                    done[k][i] = future.result()
+                except UnitError as err:
+                    failed[k] = str(err)
+                    for other, (kk, _) in futures.items():
+                        if kk == k:
+                            other.cancel()
+                    outcomes[k] = Outcome(plans[k].name, None, str(err))
+                    _progress(quiet, f"{plans[k].name}: FAILED ({err}); its previous results stay", finished, total)
+                    continue
+                left[k] -= 1
+                if left[k] == 0:
+                    outcomes[k] = _finish_one(plans[k], done[k], time.perf_counter() - started[k], quiet, figures)
+                    _progress(quiet, f"{plans[k].name}: " + ("written" if not outcomes[k].error else
+                                                            f"FAILED ({outcomes[k].error})"), finished, total)
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+    return [o for o in outcomes if o is not None]
+
+
+def _finish_one(p: Plan, done, seconds: float, quiet: bool, figures: bool) -> Outcome:
+    try:
+        with contextlib.redirect_stdout(io.StringIO()) if quiet else contextlib.nullcontext():
+            return Outcome(p.name, finish(p, done, seconds, quiet=True, figures=figures))
+    except FigureError as err:
+        return Outcome(p.name, p.target, str(err))
+    except (contract.ContractError, ValueError) as err:
+        return Outcome(p.name, None, f"{type(err).__name__}: {err}")
+
+
+def _progress(quiet: bool, text: str, finished: int, total: int) -> None:
+    if not quiet:
+        print(f"[{finished}/{total} units] {text}", flush=True)
+
+
+def suite_dry_run(plans: Sequence[Plan], workers: int) -> str:
+    """The units of every family and the wall time the suite would take: at least the longest
+    unit and at least the total over the workers (longest-first scheduling comes close to the
+    larger of the two), at ``workers`` and, on paper, at 8, 64 and 256 workers."""
+    seconds = [s for p in plans for s in recorded_seconds(p)]
+    total, longest = sum(seconds), max(seconds, default=0.0)
+    lines = [f"{len(plans)} families, {len(seconds)} units: {total:.0f} unit-seconds recorded, longest unit "
+             f"{longest:.0f} s"]
+    for p, s in zip(plans, (recorded_seconds(p) for p in plans)):
+        lines.append(f"  {p.name:24s} {len(p.units):4d} units  {sum(s):7.0f} unit-s  longest {max(s, default=0):5.0f} s")
+    for n in sorted({workers, 8, 64, 256}):
+        bound = max(longest, total / n)
+        lines.append(f"  on {n:3d} workers: at least {bound / 60:5.1f} min (max(longest unit, total / {n}))")
+    measured = "no whole-suite run recorded in this results root yet"
+    suite = contract.results_root() / results.SUITE_FILE
+    try:
+        last = json.loads(suite.read_text())
+        measured = (f"{last['wall_seconds'] / 60:.1f} min on {last['workers']} worker(s) for "
+                    f"{len(last['families'])} families (the last `run --all` into {suite.parent})")
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    lines.append(f"  measured: {measured}")
+    return "\n".join(lines)
 
 
 def figure_file(fn) -> str:
