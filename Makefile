@@ -28,7 +28,8 @@ setup: $(STAMP)  ## create .venv and install dlclaims with its dev extras
 $(ANALYSES): $(STAMP)
 	$(BIN)/dlclaims run $@ $(RUN_ARGS)
 
-analyses: $(ANALYSES)  ## run every analysis (RUN_ARGS=--quick for a fast pass)
+analyses: $(STAMP)  ## run every analysis as one job (RUN_ARGS=--quick for a smoke pass into results-scratch/)
+	$(BIN)/dlclaims run --all $(RUN_ARGS)
 
 report: $(STAMP)  ## regenerate results/README.md (and its figures) from the tables
 	$(BIN)/dlclaims report

@@ -7,7 +7,10 @@ and nothing in results/ changes.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
+import time
 from pathlib import Path
 from typing import Sequence
 
@@ -18,6 +21,7 @@ EPILOG = """examples:
   dlclaims list
   dlclaims run activation-collapse --quick
   dlclaims run activation-collapse --help     (the analysis's own options)
+  dlclaims run --all --workers 8              (every analysis as one job; --only/--skip select)
   dlclaims check activation-collapse
   dlclaims report"""
 
@@ -107,11 +111,65 @@ def main_for(path: str, argv: Sequence[str] | None = None) -> int:
     return main(["run", stem.replace("_", "-"), *(sys.argv[1:] if argv is None else argv)])
 
 
+ALL_USAGE = """usage: dlclaims run --all [--only A,B | --skip C] [--workers N] [--scheduler ADDRESS] [--dry-run]
+                       [--quick | --fidelity {quick,default,full}] [--no-figures] [--out DIR]
+
+Every analysis (or those selected) as one job: all their units on one executor, longest first;
+each family's tables, claims and figures written as soon as its own units are done. A failing
+family is named and keeps its previous results; the others go on (exit 1 if any failed)."""
+
+
+def all_parser() -> config.Parser:
+    parser = config.Parser(prog="dlclaims run --all", add_help=False)
+    parser.add_argument("--only", type=lambda s: [n for n in s.split(",") if n], default=None)
+    parser.add_argument("--skip", type=lambda s: [n for n in s.split(",") if n], default=[])
+    parser.add_argument("--workers", type=config.positive_int, default=None)
+    parser.add_argument("--scheduler", default=os.environ.get("DLCLAIMS_SCHEDULER"))
+    parser.add_argument("--dry-run", action="store_true")
+    parser.add_argument("-h", "--help", action="store_true")
+    return parser
+
+
+def cmd_run_all(argv: Sequence[str]) -> int:
+    known, rest = all_parser().parse_known_args(list(argv))
+    if known.help:
+        print(ALL_USAGE)
+        return 0
+    names = known.only if known.only is not None else contract.names()
+    for name in [*names, *known.skip]:
+        if name not in contract.names():
+            raise UsageError(f"unknown analysis '{name}'; choose from: {', '.join(contract.names())}")
+    names = [n for n in names if n not in known.skip]
+    if not names:
+        raise UsageError("no analysis selected (--only and --skip leave none)")
+    workers = known.workers or config.default_workers()
+    plans = [runner.plan(contract.load(name), rest, workers_default=workers) for name in names]
+    if known.dry_run:
+        print(runner.suite_dry_run(plans, workers))
+        return 0
+    started = time.perf_counter()
+    outcomes = runner.run_all(plans, workers, known.scheduler)
+    wall = time.perf_counter() - started
+    failed = [o for o in outcomes if o.error]
+    if not failed:
+        for root in {p.target.parent for p in plans}:
+            (root / results.SUITE_FILE).write_text(json.dumps(dict(
+                families=[p.name for p in plans], workers=workers, executor="dask" if known.scheduler else "pool",
+                wall_seconds=round(wall, 1)), indent=2) + "\n")
+    print(f"{len(outcomes) - len(failed)} of {len(plans)} families written in {wall:.0f} s"
+          f" on {workers} worker(s)" + (f"; failed: {', '.join(o.name for o in failed)}" if failed else ""))
+    for o in failed:
+        print(f"dlclaims: error: {o.name}: {o.error}", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["run"] and argv[1:2] in (["-h"], ["--help"]):  # `run` passes its own flags on
         return cmd_run(argv[1], [])
     try:
+        if argv[:2] == ["run", "--all"]:
+            return cmd_run_all(argv[2:])
         args = build_parser().parse_args(argv)
         if args.command == "list":
             return cmd_list()

@@ -99,10 +99,15 @@ def check(name: str, root: Path | None = None) -> list[str]:
     root = Path(root) if root is not None else contract.results_root()
     committed = root / name
     if not (committed / results.META_FILE).exists():
-        return [f"{name}: no committed results in {committed}"]
+        raise results.ResultsError(f"{committed}: no {results.META_FILE}, so no committed baseline to check against; "
+                                   f"regenerate it with 'dlclaims run {name}'")
     module = contract.load(name)
     argv = results.read_meta(committed)["argv"]
-    results.read_tables(committed)  # a damaged baseline is named before minutes of compute
+    # a damaged baseline is named before minutes of compute: every table readable, every claims
+    # row consistent, no declared row missing unless the ledger records it as added
+    results.read_tables(committed)
+    added = {a.claim for a in getattr(module, "AMENDMENTS", []) if isinstance(a, claims.Added)}
+    results.read_claims(committed, [c.id for c in module.CLAIMS if c.id not in added])
     problems = ledger(name, root)
     with tempfile.TemporaryDirectory(prefix="dlclaims-check-") as scratch:
         with contextlib.redirect_stdout(io.StringIO()):

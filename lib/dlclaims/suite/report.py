@@ -250,6 +250,7 @@ def write(root: Path) -> Path:
             tmp.write_text(text)
             tmp.replace(path)
     except OSError as err:
-        tmp.unlink(missing_ok=True)
+        if tmp.is_file():
+            tmp.unlink()
         raise results.ResultsError(f"cannot write the report to {path} ({err.strerror or err})") from None
     return path

@@ -82,7 +82,7 @@ def read_claims(directory: Path, declared: list[str] | None = None) -> pd.DataFr
     """``claims.csv``, read strictly: the columns the report and the ledger need, numbers where
     numbers belong, and every row's verdict recomputed from its value, interval, rule and
     premise (a hand-edited or half-written row is one line naming the file and the row). With
-    ``declared`` (the analysis's claim ids), a missing or extra row is an error too."""
+    ``declared`` (the analysis's claim ids), a missing row is an error too."""
     path = Path(directory) / CLAIMS_FILE
     table = read_csv(path)
     missing = [c for c in ("claim", "statement", "statistic", "value", "ci_low", "ci_high", "rule", "verdict")
@@ -123,14 +123,10 @@ def read_claims(directory: Path, declared: list[str] | None = None) -> pd.DataFr
         if row.verdict != expected:
             raise ResultsError(f"{where}: verdict '{row.verdict}' disagrees with its value, interval and rule "
                                f"('{expected}'); regenerate it with 'dlclaims run {Path(directory).name}'")
-    if declared is not None:
-        absent = [c for c in declared if c not in set(table.claim)]
-        extra = [c for c in table.claim if c not in set(declared)]
-        if absent or extra:
-            raise ResultsError(f"{path}: " + "; ".join(
-                ([f"declared claim(s) {', '.join(absent)} missing"] if absent else [])
-                + ([f"undeclared row(s) {', '.join(extra)}"] if extra else []))
-                + f"; regenerate it with 'dlclaims run {Path(directory).name}'")
+    absent = [c for c in declared or () if c not in set(table.claim)]
+    if absent:  # (a row no longer declared is the ledger's business: Retired, not damage)
+        raise ResultsError(f"{path}: declared claim(s) {', '.join(absent)} missing; regenerate it with "
+                           f"'dlclaims run {Path(directory).name}'")
     return table
 
 
@@ -234,6 +230,7 @@ def swap_in(complete: Path, target: Path) -> None:
 
 
 LOCK_FILE = ".dlclaims.lock"
+SUITE_FILE = "suite.json"  # the last whole-suite run into this root: workers and wall seconds
 
 
 @contextlib.contextmanager

@@ -12,8 +12,10 @@ therefore byte-identical whatever the executor and the number of workers.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
+import io
 import json
 import os
 import pickle
@@ -25,7 +27,7 @@ import traceback
 from concurrent.futures import Executor, as_completed
 from pathlib import Path
 from types import ModuleType
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -146,13 +148,27 @@ def _fact_text(value) -> str:
     return f"{float(value):.4g}"
 
 
-def run(module: ModuleType, argv: Sequence[str], quiet: bool = False, figures: bool = True) -> Path:
-    """Parse ``argv``, run the units, judge the claims, write ``<out>/<name>/`` atomically.
+@dataclasses.dataclass
+class Plan:
+    """One family's run, decided before any unit runs: its config, units and where it writes."""
 
-    Raises :class:`UsageError` for bad input before anything is computed or written,
-    :class:`UnitError` if a unit raises (previous results intact), :class:`FigureError` if a
-    figure fails (the new tables are written).
-    """
+    module: ModuleType
+    args: Any
+    argv: list[str]
+    cfg: Any
+    units: list[dict]
+    workers: int
+    target: Path
+    why_scratch: str
+
+    @property
+    def name(self) -> str:
+        return contract.name_of(self.module)
+
+
+def plan(module: ModuleType, argv: Sequence[str], workers_default: int | None = None) -> Plan:
+    """Parse ``argv`` for ``module`` and decide everything a run needs; :class:`UsageError`
+    for bad input, before anything is computed or written."""
     name = contract.name_of(module)
     argv = list(argv)
     flags = {a.split("=", 1)[0] for a in argv}
@@ -170,22 +186,39 @@ def run(module: ModuleType, argv: Sequence[str], quiet: bool = False, figures: b
     cfg = config.configure(module, args)
     units = list(module.units(cfg))
     check_units(module, units)
-    workers = min(args.workers or config.default_workers(), len(units))
+    workers = min(args.workers or workers_default or config.default_workers(), len(units))
     contract.dry_estimate(module, cfg)
-    if args.dry_run:
-        print(dry_run_report(module, args.fidelity, units, workers))
-        return Path()
     root, why_scratch = results_root_for(module, args, argv)
+    return Plan(module, args, argv, cfg, units, workers, root / name, why_scratch)
+
+
+def run(module: ModuleType, argv: Sequence[str], quiet: bool = False, figures: bool = True) -> Path:
+    """Parse ``argv``, run the units, judge the claims, write ``<out>/<name>/`` atomically.
+
+    Raises :class:`UsageError` for bad input before anything is computed or written,
+    :class:`UnitError` if a unit raises (previous results intact), :class:`FigureError` if a
+    figure fails (the new tables are written).
+    """
+    p = plan(module, argv)
+    if p.args.dry_run:
+        print(dry_run_report(module, p.args.fidelity, p.units, p.workers))
+        return Path()
+    if p.args.fidelity == "quick" and not quiet:
+        print(f"{p.name}: --quick is a smoke run; its verdicts are not the baseline's", file=sys.stderr)
+    writable(p.target.parent)
+    with results.locked(p.target.parent):
+        results.recover(p.target)
+        started = time.perf_counter()
+        with executor(p.workers, p.args.scheduler) as ex:
+            done = run_units(module, p.cfg, p.units, ex, desc=f"{p.name} units")
+        return finish(p, done, time.perf_counter() - started, quiet=quiet, figures=figures)
+
+
+def writable(root: Path) -> None:
     try:
         results.check_writable(root)
     except PermissionError as err:
         raise UsageError(str(err)) from None
-    target = root / name
-    if args.fidelity == "quick" and not quiet:
-        print(f"{name}: --quick is a smoke run; its verdicts are not the baseline's", file=sys.stderr)
-    with results.locked(root):
-        results.recover(target)
-        return _run_locked(module, args, argv, cfg, units, workers, target, quiet, figures, why_scratch)
 
 
 def results_root_for(module: ModuleType, args, argv: Sequence[str]) -> tuple[Path, str]:
@@ -206,31 +239,28 @@ def results_root_for(module: ModuleType, args, argv: Sequence[str]) -> tuple[Pat
 _BASELINE_OPTIONS = {"--fidelity", "--workers", "--scheduler", "--no-figures", "--device", "--dry-run"}
 
 
-def _run_locked(module, args, argv, cfg, units, workers, target: Path, quiet: bool, figures: bool,
-                why_scratch: str) -> Path:
-    name = contract.name_of(module)
-    started = time.perf_counter()
-    with executor(workers, args.scheduler) as ex:
-        done = run_units(module, cfg, units, ex, desc=f"{name} units")
+def finish(p: Plan, done: list[tuple[Tables, float]], compute_seconds: float, quiet: bool = False,
+           figures: bool = True) -> Path:
+    """From every unit's tables to the family's results folder, swapped in atomically: the
+    tables concatenated in unit order, the claims judged, meta, then the figures."""
+    module, cfg, units = p.module, p.cfg, p.units
     tables = concatenate([t for t, _ in done])
     if hasattr(module, "combine"):
         tables = {**tables, **module.combine(tables, cfg)}
     verdicts, seeds, scope = judge(module, tables, cfg)
     named = facts(module, tables, cfg)
-    compute_seconds = time.perf_counter() - started
-
     meta = dict(
-        analysis=name,
+        analysis=p.name,
         title=module.TITLE,
         lecture=module.LECTURE,
-        fidelity=args.fidelity,
-        argv=_strip_run_options(argv),
+        fidelity=p.args.fidelity,
+        argv=_strip_run_options(p.argv),
         config=dataclasses.asdict(cfg),
         amendments=[dict(entry=type(a).__name__.lower(), **dataclasses.asdict(a))
                     for a in getattr(module, "AMENDMENTS", [])],
         compute_seconds=round(compute_seconds, 2),
-        workers=workers,
-        executor="dask" if args.scheduler else ("in-process" if workers == 1 else "process pool"),
+        workers=p.workers,
+        executor="dask" if p.args.scheduler else ("in-process" if p.workers == 1 else "process pool"),
         unit_seconds=[dict(unit=unit_label(u), seconds=round(s, 3)) for u, (_, s) in zip(units, done)],
         **results.environment(),
     )
@@ -238,21 +268,143 @@ def _run_locked(module, args, argv, cfg, units, workers, target: Path, quiet: bo
                **({results.SCOPE_TABLE: scope} if len(scope) else {}),
                **({results.FACTS_TABLE: named} if named is not None else {})}
     failed: list[str] = []
-    with results.atomic_directory(target) as scratch:
+    with results.atomic_directory(p.target) as scratch:
         results.write_results(scratch, written, verdicts, meta)
-        if figures and not args.no_figures:
+        if figures and not p.args.no_figures:
             failed = draw_figures(module, results.read_tables(scratch), cfg, scratch)
     if not quiet:
         show = verdicts[["claim", "kind", "value", "ci_low", "ci_high", "verdict"]]
-        print(f"\n{name}: {module.TITLE}  ({compute_seconds:.1f} s, {len(units)} units on {workers} "
-              f"worker{'s' if workers > 1 else ''})")
+        print(f"\n{p.name}: {module.TITLE}  ({compute_seconds:.1f} s, {len(units)} units on {p.workers} "
+              f"worker{'s' if p.workers > 1 else ''})")
         from tabulate import tabulate
 
         print(tabulate(show, headers="keys", showindex=False, floatfmt=".4g"))
-        print(f"wrote {target}/" + (f" (not the committed baseline: {why_scratch})" if why_scratch else ""))
+        print(f"wrote {p.target}/" + (f" (not the committed baseline: {p.why_scratch})" if p.why_scratch else ""))
     if failed:
-        raise FigureError(f"tables and claims written to {target}/, but figure(s) failed: {'; '.join(failed)}")
-    return target
+        raise FigureError(f"tables and claims written to {p.target}/, but figure(s) failed: {'; '.join(failed)}")
+    return p.target
+
+
+# --- the whole suite as one job ------------------------------------------------------------------
+
+@dataclasses.dataclass
+class Outcome:
+    """What became of one family in a suite run."""
+
+    name: str
+    target: Path | None
+    error: str = ""
+
+
+def recorded_seconds(p: Plan) -> list[float]:
+    """Each unit's seconds in the family's committed run (by its label); the committed mean
+    for a unit that did not run there; 0 where the family has no committed run."""
+    try:
+        meta = results.read_meta(contract.results_root() / p.name)
+        recorded = {u["unit"]: float(u["seconds"]) for u in meta.get("unit_seconds", [])}
+    except (results.ResultsError, KeyError, TypeError, ValueError):
+        recorded = {}
+    mean = statistics.fmean(recorded.values()) if recorded else 0.0
+    return [recorded.get(unit_label(u), mean) for u in p.units]
+
+
+def run_all(plans: Sequence[Plan], workers: int, scheduler: str | None, quiet: bool = False,
+            figures: bool = True) -> list[Outcome]:
+    """Every family's units on one executor, longest first (by the recorded unit seconds);
+    each family's results written as soon as its own units are done, while the others still
+    run; a failing unit or figure is named and fails its family only (its previous results
+    stay), the others go on."""
+    order = sorted(((s, k, i) for k, p in enumerate(plans) for i, s in enumerate(recorded_seconds(p))),
+                   key=lambda t: (-t[0], t[1], t[2]))
+    done: list[list] = [[None] * len(p.units) for p in plans]
+    left = [len(p.units) for p in plans]
+    failed: dict[int, str] = {}
+    outcomes: list[Outcome | None] = [None] * len(plans)
+    started = [time.perf_counter()] * len(plans)
+    total = sum(left)
+    roots = sorted({p.target.parent for p in plans})
+    for root in roots:
+        writable(root)
+    with contextlib.ExitStack() as stack:
+        for root in roots:
+            stack.enter_context(results.locked(root))
+        for p in plans:
+            results.recover(p.target)
+        ex = stack.enter_context(executor(workers, scheduler))
+        blobs = [pickle.dumps(p.cfg) for p in plans]
+        futures = {}
+        for _, k, i in order:
+            p = plans[k]
+            future = ex.submit(execute_unit, str(Path(p.module.__file__).resolve()), p.module.__name__, blobs[k],
+                               p.units[i])
+            futures[future] = (k, i)
+        finished = 0
+        try:
+            for future in as_completed(futures):
+                k, i = futures[future]
+                finished += 1
+                if k in failed:
+                    continue
+                try:
+                    done[k][i] = future.result()
+                except UnitError as err:
+                    failed[k] = str(err)
+                    for other, (kk, _) in futures.items():
+                        if kk == k:
+                            other.cancel()
+                    outcomes[k] = Outcome(plans[k].name, None, str(err))
+                    _progress(quiet, f"{plans[k].name}: FAILED ({err}); its previous results stay", finished, total)
+                    continue
+                left[k] -= 1
+                if left[k] == 0:
+                    outcomes[k] = _finish_one(plans[k], done[k], time.perf_counter() - started[k], quiet, figures)
+                    _progress(quiet, f"{plans[k].name}: " + ("written" if not outcomes[k].error else
+                                                            f"FAILED ({outcomes[k].error})"), finished, total)
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+    return [o for o in outcomes if o is not None]
+
+
+def _finish_one(p: Plan, done, seconds: float, quiet: bool, figures: bool) -> Outcome:
+    try:
+        with contextlib.redirect_stdout(io.StringIO()) if quiet else contextlib.nullcontext():
+            return Outcome(p.name, finish(p, done, seconds, quiet=True, figures=figures))
+    except FigureError as err:
+        return Outcome(p.name, p.target, str(err))
+    except (contract.ContractError, ValueError) as err:
+        return Outcome(p.name, None, f"{type(err).__name__}: {err}")
+
+
+def _progress(quiet: bool, text: str, finished: int, total: int) -> None:
+    if not quiet:
+        print(f"[{finished}/{total} units] {text}", flush=True)
+
+
+def suite_dry_run(plans: Sequence[Plan], workers: int) -> str:
+    """The units of every family and the wall time the suite would take: at least the longest
+    unit and at least the total over the workers (longest-first scheduling comes close to the
+    larger of the two), at ``workers`` and, on paper, at 8, 64 and 256 workers."""
+    seconds = [s for p in plans for s in recorded_seconds(p)]
+    total, longest = sum(seconds), max(seconds, default=0.0)
+    lines = [f"{len(plans)} families, {len(seconds)} units: {total:.0f} unit-seconds recorded, longest unit "
+             f"{longest:.0f} s"]
+    for p, s in zip(plans, (recorded_seconds(p) for p in plans)):
+        lines.append(f"  {p.name:24s} {len(p.units):4d} units  {sum(s):7.0f} unit-s  longest {max(s, default=0):5.0f} s")
+    for n in sorted({workers, 8, 64, 256}):
+        bound = max(longest, total / n)
+        lines.append(f"  on {n:3d} workers: at least {bound / 60:5.1f} min (max(longest unit, total / {n}))")
+    measured = "no whole-suite run recorded in this results root yet"
+    suite = contract.results_root() / results.SUITE_FILE
+    try:
+        last = json.loads(suite.read_text())
+        measured = (f"{last['wall_seconds'] / 60:.1f} min on {last['workers']} worker(s) for "
+                    f"{len(last['families'])} families (the last `run --all` into {suite.parent})")
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    lines.append(f"  measured: {measured}")
+    return "\n".join(lines)
 
 
 def figure_file(fn) -> str:
