@@ -77,3 +77,35 @@ def results_copy(quick_results, tmp_path) -> Path:
     root = tmp_path / "results"
     shutil.copytree(quick_results, root)
     return root
+
+
+@pytest.fixture
+def kill_a_worker(scheduler):
+    """``kill_a_worker(started)``: a thread that SIGKILLs one Dask worker once the file
+    ``started`` exists (a unit has begun); returns the thread and the list it appends the
+    kill time to. Join the thread after the run."""
+    import os
+    import signal
+    import threading
+    import time
+
+    _, client = scheduler
+
+    def start(started: Path):
+        killed: list[float] = []
+
+        def kill_one_worker_once_units_run():
+            deadline = time.monotonic() + 60
+            while not started.exists() and time.monotonic() < deadline:
+                time.sleep(0.02)
+            time.sleep(0.2)
+            os.kill(sorted(client.run(os.getpid).values())[0], signal.SIGKILL)
+            killed.append(time.monotonic())
+
+        started.unlink(missing_ok=True)
+        killer = threading.Thread(target=kill_one_worker_once_units_run)
+        killer.start()
+        return killer, killed
+
+    yield start
+    client.wait_for_workers(2, timeout=60)  # the nanny restarts it, for the next test

@@ -4,9 +4,7 @@ and the full fidelity writes apart from the baseline. A real LocalCluster, no mo
 from __future__ import annotations
 
 import os
-import signal
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -21,32 +19,18 @@ def csv_bytes(directory: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(directory.glob("*.csv"))}
 
 
-def test_a_worker_killed_mid_run_loses_nothing(scheduler, toy):
-    address, client = scheduler
+def test_a_worker_killed_mid_run_loses_nothing(scheduler, kill_a_worker, toy):
+    address, _ = scheduler
     started = toy.parent / "started"
     reference = toy.parent / "reference"
     assert cli.main(["run", "toy", "--workers", "1", "--seeds", "8", "--out", str(reference)]) == 0
-    killed = []
-
-    def kill_one_worker_once_units_run():
-        deadline = time.monotonic() + 60
-        while not started.exists() and time.monotonic() < deadline:
-            time.sleep(0.02)
-        time.sleep(0.2)
-        pid = sorted(client.run(os.getpid).values())[0]
-        os.kill(pid, signal.SIGKILL)
-        killed.append(time.monotonic())
-
-    killer = threading.Thread(target=kill_one_worker_once_units_run)
-    started.unlink(missing_ok=True)
-    killer.start()
+    killer, killed = kill_a_worker(started)
     assert cli.main(["run", "toy", "--scheduler", address, "--seeds", "8", "--sleep", "0.6", "--marker", str(started)]) == 0
     finished = time.monotonic()
     killer.join()
     assert killed and killed[0] < finished, "the worker was not killed while units ran"
     assert csv_bytes(toy / "toy") == csv_bytes(reference / "toy")
     assert sorted(p.name for p in toy.iterdir() if p.name != results.LOCK_FILE) == ["toy"]
-    client.wait_for_workers(2, timeout=60)  # the nanny restarted it, for the next test
 
 
 def test_a_failing_unit_on_the_cluster_is_named_and_previous_results_stay(scheduler, toy, capsys):

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import threading
 import time
 from pathlib import Path
 
@@ -88,24 +86,12 @@ def test_the_dry_run_bounds_the_wall_time_from_the_recorded_units(two_toys, caps
     assert "measured:" in out
 
 
-def test_a_worker_killed_mid_job_loses_nothing(scheduler, two_toys):
-    address, client = scheduler
+def test_a_worker_killed_mid_job_loses_nothing(scheduler, kill_a_worker, two_toys):
+    address, _ = scheduler
     started = two_toys.parent / "started"
     reference = two_toys.parent / "reference"
     assert cli.main(["run", "--all", "--workers", "1", "--seeds", "6", "--no-figures", "--out", str(reference)]) == 0
-    killed = []
-
-    def kill_one_worker_once_units_run():
-        deadline = time.monotonic() + 60
-        while not started.exists() and time.monotonic() < deadline:
-            time.sleep(0.02)
-        time.sleep(0.2)
-        os.kill(sorted(client.run(os.getpid).values())[0], signal.SIGKILL)
-        killed.append(time.monotonic())
-
-    killer = threading.Thread(target=kill_one_worker_once_units_run)
-    started.unlink(missing_ok=True)
-    killer.start()
+    killer, killed = kill_a_worker(started)
     assert cli.main(["run", "--all", "--scheduler", address, "--seeds", "6", "--sleep", "0.5", "--no-figures",
                      "--marker", str(started)]) == 0
     finished = time.monotonic()
@@ -115,4 +101,3 @@ def test_a_worker_killed_mid_job_loses_nothing(scheduler, two_toys):
         assert csv_bytes(two_toys / name) == csv_bytes(reference / name)
     assert sorted(p.name for p in two_toys.iterdir() if p.name not in (results.LOCK_FILE, results.SUITE_FILE)) == [
         "toy", "toy-two"]
-    client.wait_for_workers(2, timeout=60)
