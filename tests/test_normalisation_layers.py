@@ -1,5 +1,6 @@
-"""normalisation-layers: exact studies against a hand-written float64 BN forward, every lecture
-rule on hand-made tables where it holds and where it fails, and a --quick smoke run."""
+"""normalisation-layers: exact studies against a hand-written float64 BN forward, every row through
+`estimate` on hand-made tables where it holds and where it fails (`hand_made_cases()` for
+tests/test_estimates.py), and a --quick smoke run."""
 
 import math
 
@@ -10,7 +11,7 @@ import torch
 from torch import nn
 
 from dlclaims.suite import contract
-from dlclaims.suite.claims import Estimate
+from dlclaims.suite.claims import Estimate, evaluate
 
 nl = contract.load("normalisation-layers")
 RULES = {c.id: c.rule for c in nl.CLAIMS}
@@ -112,72 +113,46 @@ def test_bias_growth_with_detached_mean_is_linear_and_loss_constant():
 
 
 # --- statistics and rules on hand-made tables ------------------------------------------------
+# Every table `estimate` reads, built by hand with known values; by default every row holds.
+# Each test changes one table and reads the row's value and verdict from `estimate` itself.
 
-def g1_table(corrected, plain):
+CFG = nl.Config()
+FAIL_EVERYWHERE_BUT = (1.0,)  # init scales where a net trains
+
+
+def g1_table(corrected, plain=lambda m: (m - 1) / m, std_ratio=0.9):
     rows = []
     rng = np.random.default_rng(0)
     for m in nl.exact.G1_MS:
         for j in range(50):
             noise = rng.normal() * 1e-3
             rows.append(dict(m=m, channel=j, corrected_ratio=corrected(m) + noise, plain_ratio=plain(m) + noise,
-                             std_ratio=0.9 + noise))
+                             std_ratio=std_ratio + noise))
     return pd.DataFrame(rows)
 
 
-def g1_estimates(var):
-    return {row: nl.variance_ratio_at_every_m(var, column, nl.RULES[row])
-            for row, column in (("G1", "corrected_ratio"), ("G1b", "plain_ratio"))}
+def exact_checks(**values):
+    checks = {**dict(G1c=1e-15, G2=1e-15, G2b=1e-7, G3=1e-15, G3b=1e-15, G5c=1e-15, G14c=1e-17), **values}
+    return pd.DataFrame(dict(check=list(checks), m=0, value=list(checks.values())))
 
 
-def test_g1_holds_for_the_corrected_estimator_and_fails_for_the_plain_one():
-    good = g1_estimates(g1_table(lambda m: 1.0, lambda m: (m - 1) / m))
-    assert verdict("G1", good["G1"]) == "holds" and verdict("G1b", good["G1b"]) == "holds"
-    # negative control: the plain average fed as if corrected (ratio (m−1)/m, 0.5 at m = 2)
-    bad = g1_estimates(g1_table(lambda m: (m - 1) / m, lambda m: (m - 1) / m))
-    assert verdict("G1", bad["G1"]) == "fails"  # m = 2 (0.5) … m = 32 (0.97): every m below 0.99
-    half = g1_estimates(g1_table(lambda m: 1.0 if m > 2 else 0.5, lambda m: 1.0))
-    assert verdict("G1", half["G1"]) == "fails"  # one m fails wholly: the claim fails at that m
-    assert half["G1"].value == pytest.approx(0.5, abs=0.01)
-    straddle = g1_estimates(g1_table(lambda m: 1.0 if m > 2 else 0.99, lambda m: 1.0))
-    assert verdict("G1", straddle["G1"]) == "inconclusive"  # one m on the boundary, the rest inside
+def moments(resolved_deviation=1e-5):
+    """Three weight scales; only a = 1 has σ² ≫ ε (G4's domain), a = 10^−3 is G4b's."""
+    return pd.DataFrame(dict(scale=[1e-3, 1e-2, 1.0], min_var=[1e-6, 1e-4, 1.0],
+                             train_deviation=[0.5, 0.02, resolved_deviation], eval_deviation=[5.0, 5.0, 0.01]))
 
 
-def test_folded_interval():
-    assert nl.folded(Estimate(-0.2, -0.3, -0.1)) == Estimate(0.2, 0.1, 0.3)
-    assert nl.folded(Estimate(0.01, -0.02, 0.04)) == Estimate(0.01, 0.0, 0.04)
-    assert nl.folded(Estimate(0.1, 0.05, 0.2)) == Estimate(0.1, 0.05, 0.2)
-
-
-def test_g4_rows():
-    moments = pd.DataFrame(dict(scale=[1e-3, 1e-2, 1.0], min_var=[1e-6, 1e-4, 1.0],
-                                train_deviation=[0.5, 0.02, 1e-5], eval_deviation=[5.0, 5.0, 0.01]))
-    assert verdict("G4", nl.train_deviation_where_resolved(moments)) == "holds"
-    assert verdict("G4b", nl.train_deviation_at_smallest_scale(moments)) == "holds"
-    moments.loc[2, "train_deviation"] = 0.01  # a previous-layer dependence where σ² ≫ ε
-    assert verdict("G4", nl.train_deviation_where_resolved(moments)) == "fails"
-
-
-def g5_estimates(scales, sgd):
-    return {"G5": nl.output_change_over_scales(scales), "G5b": nl.gradient_slope_over_scales(scales),
-            "G5d": nl.norm_growth_identity_gap(sgd)}
-
-
-def test_g5_rows():
+def weight_scale(rel_diff=1e-7, power=1.0):
     a = np.array(nl.exact.G5_SCALES)
-    scales = pd.DataFrame(dict(scale=a, rel_diff=1e-7, grad_norm=3.0 / a))
-    sgd = pd.DataFrame(dict(eps=nl.exact.TINY_EPS, step=[0, 1], norm_sq=[1.0, 1.1], delta=[0.1, 0.1],
-                            lr2_grad_sq=[0.1, 0.1]))
-    est = g5_estimates(scales, sgd)
-    assert est["G5b"].value == pytest.approx(-1)
-    assert verdict("G5", est["G5"]) == "holds" and verdict("G5b", est["G5b"]) == "holds"
-    assert verdict("G5d", est["G5d"]) == "holds"
-    # a BN that is not scale invariant: output changes, gradient does not shrink
-    bad = g5_estimates(scales.assign(rel_diff=0.3, grad_norm=3.0 / np.sqrt(a)), sgd.assign(delta=[0.2, 0.1]))
-    assert verdict("G5", bad["G5"]) == "fails" and verdict("G5b", bad["G5b"]) == "fails"
-    assert verdict("G5d", bad["G5d"]) == "fails"
+    return pd.DataFrame(dict(scale=a, rel_diff=rel_diff, grad_norm=3.0 / a ** power))
 
 
-def companions(bn_std, other_std):
+def scale_sgd(delta=(0.1, 0.1)):
+    return pd.DataFrame(dict(eps=nl.exact.TINY_EPS, step=[0, 1], norm_sq=[1.0, 1.1], delta=list(delta),
+                             lr2_grad_sq=[0.1, 0.1]))
+
+
+def companions(bn_std=lambda m: 1 / math.sqrt(m), other_std=0.0):
     rows = []
     for norm in ("bn", "ln", "gn", "in"):
         for m in nl.exact.G6_MS:
@@ -187,21 +162,7 @@ def companions(bn_std, other_std):
     return pd.DataFrame(rows)
 
 
-def g6_estimates(comp):
-    return {"G6": nl.bn_companion_std(comp, m=32),
-            "G6b": nl.companion_noise_slope(comp), "G6c": nl.batch_independent_std(comp)}
-
-
-def test_g6_rows():
-    est = g6_estimates(companions(lambda m: 1 / math.sqrt(m), 0.0))
-    assert verdict("G6", est["G6"]) == "holds" and verdict("G6b", est["G6b"]) == "holds"
-    assert verdict("G6c", est["G6c"]) == "holds"
-    # negative controls: BN batch-independent, LN batch-dependent
-    bad = g6_estimates(companions(lambda m: 1e-12, 0.05))
-    assert verdict("G6", bad["G6"]) == "fails" and verdict("G6c", bad["G6c"]) == "fails"
-
-
-def sweep(bn_small, gn_small, train_mode):
+def sweep(bn_small=0.6, gn_small=0.9, train_mode=0.5):
     rows = []
     for seed, jitter in enumerate((0.0, 0.01, -0.01)):
         for norm in nl.trainings.NORMS:
@@ -214,42 +175,14 @@ def sweep(bn_small, gn_small, train_mode):
     return pd.DataFrame(rows)
 
 
-def g7_estimates(table):
-    return {"G7": nl.bn_minus_gn_drop(table), "G7b": nl.eval_minus_train_mode_at_smallest_batch(table)}
-
-
-def test_g7_rows():
-    est = g7_estimates(sweep(bn_small=0.6, gn_small=0.9, train_mode=0.5))
-    assert est["G7"].value == pytest.approx(0.3)
-    assert verdict("G7", est["G7"]) == "holds" and verdict("G7b", est["G7b"]) == "holds"
-    bad = g7_estimates(sweep(bn_small=0.9, gn_small=0.9, train_mode=0.95))
-    assert verdict("G7", bad["G7"]) == "fails" and verdict("G7b", bad["G7b"]) == "fails"
-
-
-def sigmoid_table(r2_init, r2_trained, affine_acc):
+def sigmoid_table(r2_init=0.98, r2_trained=0.7, affine_acc=0.95, spread=0.002):
     rows = []
-    for seed, j in enumerate((0.0, 0.002, -0.002)):
+    for seed, j in enumerate((0.0, spread, -spread)):
         rows += [dict(seed=seed, variant="bn_affine", r2_init=r2_init + j, r2_trained=r2_trained + 2 * j,
                       test_acc=affine_acc + j),
                  dict(seed=seed, variant="bn_plain", r2_init=r2_init + j, r2_trained=0.99, test_acc=0.9),
                  dict(seed=seed, variant="none", r2_init=0.9 + j / 2, r2_trained=0.9, test_acc=0.8)]
     return pd.DataFrame(rows)
-
-
-def g8_estimates(sig):
-    return {"G8": nl.r2_at_init_without_affine(sig),
-            "G8b": nl.paired(sig, ("r2_trained", "r2_init"), variant=("bn_affine", "bn_affine")),
-            "G8c": nl.paired(sig, "test_acc", variant=("bn_affine", "bn_plain")),
-            "G8d": nl.paired(sig, "r2_init", variant=("bn_plain", "none"))}
-
-
-def test_g8_rows():
-    est = g8_estimates(sigmoid_table(0.98, 0.7, 0.95))
-    for row in ("G8", "G8b", "G8c", "G8d"):
-        assert verdict(row, est[row]) == "holds", row
-    bad = g8_estimates(sigmoid_table(0.8, 0.9, 0.85))
-    for row in ("G8", "G8b", "G8c", "G8d"):
-        assert verdict(row, bad[row]) == "fails", row
 
 
 def pairs(column, a_name, b_name, a, b, spread=0.002):
@@ -260,105 +193,257 @@ def pairs(column, a_name, b_name, a, b, spread=0.002):
     return pd.DataFrame(rows)
 
 
-def g13_estimates(drop, shift):
-    return {"G13": nl.paired(drop, "test_acc", variant=("bn_dropout", "bn")),
-            "G13b": nl.variance_shift(shift, "bn_dropout"), "G13c": nl.variance_shift(shift, "bn")}
-
-
-def test_g9_g13_g15_contrasts_through_estimate_helpers():
-    def g9(before, after):
-        place = pairs("placement", "before", "after", before, after)
-        diff = nl.stats.paired_difference(nl.stats.per_seed(place, "test_acc", placement="before"),
-                                          nl.stats.per_seed(place, "test_acc", placement="after"))
-        return verdict("G9", nl.folded(diff))
-
-    assert g9(0.95, 0.90) == "holds" and g9(0.90, 0.95) == "holds" and g9(0.95, 0.95) == "fails"
-    shift = pd.DataFrame(dict(seed=[0, 1, 2] * 2, variant=["bn_dropout"] * 3 + ["bn"] * 3,
-                              ratio=[1.5, 1.6, 1.55, 1.0, 1.01, 0.99]))
-    est = g13_estimates(pairs("variant", "bn_dropout", "bn", 0.90, 0.90), shift)
-    assert verdict("G13", est["G13"]) == "holds" and verdict("G13b", est["G13b"]) == "holds"
-    assert verdict("G13c", est["G13c"]) == "holds"
-    helpful = g13_estimates(pairs("variant", "bn_dropout", "bn", 0.95, 0.90), shift.assign(ratio=1.0))
-    assert verdict("G13", helpful["G13"]) == "fails" and verdict("G13b", helpful["G13b"]) == "fails"
-
-
-def g10_estimates(scale):
-    return {"G10": nl.works_fraction_bn_minus_none(scale), "G10b": nl.bn_spread_over_init_scales(scale)}
-
-
-def test_g10_rows():
+def init_scale(bn_works=nl.trainings.SCALES, none_works=FAIL_EVERYWHERE_BUT, bn_jitter=0.01):
     rows = []
     for seed in range(3):
         for scale in nl.trainings.SCALES:
-            rows.append(dict(seed=seed, norm="bn", scale=scale, test_acc=0.9 - 0.01 * seed))
-            rows.append(dict(seed=seed, norm="none", scale=scale, test_acc=0.9 if scale == 1.0 else 0.1))
-    est = g10_estimates(pd.DataFrame(rows))
-    assert est["G10"].value == pytest.approx(0.8)
+            rows.append(dict(seed=seed, norm="bn", scale=scale,
+                             test_acc=0.9 - bn_jitter * seed if scale in bn_works else 0.1))
+            rows.append(dict(seed=seed, norm="none", scale=scale, test_acc=0.9 if scale in none_works else 0.1))
+    return pd.DataFrame(rows)
+
+
+def deep(first_over_last=2.0):
+    rows = []
+    for seed, j in enumerate((1.0, 1.1, 0.9)):
+        for norm in ("bn", "none"):
+            ratio = first_over_last * j if norm == "bn" else 1.0 * j
+            rows += [dict(seed=seed, norm=norm, layer=1, grad_norm=ratio),
+                     dict(seed=seed, norm=norm, layer=2, grad_norm=1.0)]
+    return pd.DataFrame(rows)
+
+
+def ics(bn_level=0.4):
+    rows = []
+    for seed, j in enumerate((1.0, 1.05, 0.95)):
+        for layer in (2, 3):
+            rows += [dict(seed=seed, norm="bn", step=0, layer=layer, ics=bn_level * j),
+                     dict(seed=seed, norm="none", step=0, layer=layer, ics=0.2)]
+    return pd.DataFrame(rows)
+
+
+def dropout(bn_dropout=0.90, bn=0.90, none_dropout=0.90, none=0.85):
+    """G13's accuracies with BN and (G13d, the premise) without, each with and without dropout."""
+    return pd.concat([pairs("variant", "bn_dropout", "bn", bn_dropout, bn),
+                      pairs("variant", "none_dropout", "none", none_dropout, none)], ignore_index=True)
+
+
+def variance_shift(with_dropout=(1.5, 1.6, 1.55), without=(1.0, 1.01, 0.99)):
+    return pd.DataFrame(dict(seed=[0, 1, 2] * 2, variant=["bn_dropout"] * 3 + ["bn"] * 3,
+                             ratio=[*with_dropout, *without]))
+
+
+def bias_growth(linear=True):
+    steps = np.arange(201)
+    return pd.DataFrame(dict(step=steps, bias_norm=0.3 * steps if linear else 1 - np.exp(-steps / 10), loss=1.0))
+
+
+def layernorm(ln=0.95, bn=0.95, none=0.9, spread=0.003):
+    rows = []
+    for seed, j in enumerate((0.0, spread, -spread)):
+        rows += [dict(seed=seed, norm="ln", test_acc=ln + j), dict(seed=seed, norm="bn", test_acc=bn + j / 2),
+                 dict(seed=seed, norm="none", test_acc=none + j / 3)]
+    return pd.DataFrame(rows)
+
+
+def tables(**changed) -> dict[str, pd.DataFrame]:
+    """Every table `estimate` reads: by default one where every row holds, ``changed`` replaced."""
+    default = dict(running_variance=g1_table(lambda m: 1.0), exact=exact_checks(), moments=moments(),
+                   weight_scale=weight_scale(), scale_sgd=scale_sgd(), companions=companions(), sweep=sweep(),
+                   sigmoid=sigmoid_table(), placement=pairs("placement", "before", "after", 0.95, 0.90),
+                   init_scale=init_scale(), deep_gradients=deep(), ics=ics(), dropout=dropout(),
+                   variance_shift=variance_shift(), bias_growth=bias_growth(), layernorm=layernorm())
+    unknown = set(changed) - set(default)
+    assert not unknown, unknown
+    return {**default, **changed}
+
+
+def lecture_rows_fail() -> dict[str, pd.DataFrame]:
+    """Every lecture row fails, its premise (G10c, G13d) holding."""
+    return tables(running_variance=g1_table(lambda m: (m - 1) / m),
+                  exact=exact_checks(G2=1.0, G3=7.6), moments=moments(resolved_deviation=0.01),
+                  weight_scale=weight_scale(rel_diff=0.3, power=0.5), scale_sgd=scale_sgd(delta=(0.2, 0.1)),
+                  companions=companions(bn_std=lambda m: 1e-12, other_std=0.05),
+                  sweep=sweep(bn_small=0.9, gn_small=0.9, train_mode=0.95),
+                  sigmoid=sigmoid_table(r2_init=0.8, r2_trained=0.9, affine_acc=0.85),
+                  placement=pairs("placement", "before", "after", 0.95, 0.95),
+                  # both nets fail at the same three scales: no gain, and room for one (G10c holds)
+                  init_scale=init_scale(bn_works=(0.3, 1.0), none_works=(0.3, 1.0)),
+                  deep_gradients=deep(1e4), ics=ics(0.01), dropout=dropout(bn_dropout=0.95, bn=0.90),
+                  bias_growth=bias_growth(linear=False), layernorm=layernorm(ln=0.85))
+
+
+def no_room_for_g10_and_g13() -> dict[str, pd.DataFrame]:
+    """The plain net fails at one init scale only, dropout does not help it: G10c and G13d fail."""
+    return tables(init_scale=init_scale(none_works=(0.1, 0.3, 1.0, 3.0)), dropout=dropout(none_dropout=0.85))
+
+
+def hand_made_cases():
+    """(label, tables, cfg) for tests/test_estimates.py: each lecture row holds on one, fails on another."""
+    return [("every row holds", tables(), CFG), ("every lecture row fails", lecture_rows_fail(), CFG),
+            ("no room for G10 and G13", no_room_for_g10_and_g13(), CFG)]
+
+
+def estimates(**changed) -> dict[str, Estimate]:
+    return nl.estimate(tables(**changed), CFG)
+
+
+def verdicts(table_set: dict[str, pd.DataFrame]) -> dict[str, str]:
+    """Every row's verdict through `estimate` and `evaluate` (premises included)."""
+    table = evaluate(nl.CLAIMS, nl.estimate(table_set, CFG), CFG)
+    return dict(zip(table.claim, table.verdict))
+
+
+def test_every_row_holds_on_the_default_tables():
+    assert {claim: v for claim, v in verdicts(tables()).items() if v != "holds"} == {}
+
+
+def test_every_lecture_row_fails_on_its_negative_table_while_its_premise_holds():
+    seen = verdicts(lecture_rows_fail())
+    lecture = [c.id for c in nl.CLAIMS if c.kind == "lecture"]
+    assert {claim: seen[claim] for claim in lecture if seen[claim] != "fails"} == {}
+    assert seen["G10c"] == "holds" and seen["G13d"] == "holds"
+
+
+def test_without_its_positive_control_a_row_is_untestable():
+    seen = verdicts(no_room_for_g10_and_g13())
+    assert (seen["G10c"], seen["G13d"]) == ("fails", "fails")
+    assert (seen["G10"], seen["G13"]) == ("untestable", "untestable")
+    assert seen["G10b"] == "holds"  # the other rows of those tables keep their verdicts
+
+
+def test_g1_holds_for_the_corrected_estimator_and_fails_for_the_plain_one():
+    good = estimates()
+    assert verdict("G1", good["G1"]) == "holds" and verdict("G1b", good["G1b"]) == "holds"
+    # negative control: the plain average fed as if corrected (ratio (m−1)/m, 0.5 at m = 2)
+    bad = estimates(running_variance=g1_table(lambda m: (m - 1) / m))
+    assert verdict("G1", bad["G1"]) == "fails"  # m = 2 (0.5) … m = 32 (0.97): every m below 0.99
+    half = estimates(running_variance=g1_table(lambda m: 1.0 if m > 2 else 0.5, lambda m: 1.0))
+    assert verdict("G1", half["G1"]) == "fails"  # one m fails wholly: the claim fails at that m
+    assert half["G1"].value == pytest.approx(0.5, abs=0.01)
+    assert verdict("G1b", half["G1b"]) == "fails"  # the plain average not biased by (m−1)/m
+    straddle = estimates(running_variance=g1_table(lambda m: 1.0 if m > 2 else 0.99))
+    assert verdict("G1", straddle["G1"]) == "inconclusive"  # one m on the boundary, the rest inside
+
+
+def test_folded_interval():
+    assert nl.folded(Estimate(-0.2, -0.3, -0.1)) == Estimate(0.2, 0.1, 0.3)
+    assert nl.folded(Estimate(0.01, -0.02, 0.04)) == Estimate(0.01, 0.0, 0.04)
+    assert nl.folded(Estimate(0.1, 0.05, 0.2)) == Estimate(0.1, 0.05, 0.2)
+
+
+def test_g4_rows():
+    est = estimates()
+    assert est["G4"].value == pytest.approx(1e-5)  # only a = 1 has σ² ≥ 1000ε
+    assert verdict("G4", est["G4"]) == "holds" and verdict("G4b", est["G4b"]) == "holds"
+    assert est["G4c"].value == 5.0
+    bad = estimates(moments=moments(resolved_deviation=0.01))  # a previous-layer dependence where σ² ≫ ε
+    assert verdict("G4", bad["G4"]) == "fails"
+
+
+def test_g5_rows():
+    est = estimates()
+    assert est["G5b"].value == pytest.approx(-1)
+    assert verdict("G5", est["G5"]) == "holds" and verdict("G5b", est["G5b"]) == "holds"
+    assert verdict("G5d", est["G5d"]) == "holds"
+    # a BN that is not scale invariant: output changes, gradient does not shrink as 1/a
+    bad = estimates(weight_scale=weight_scale(rel_diff=0.3, power=0.5), scale_sgd=scale_sgd(delta=(0.2, 0.1)))
+    assert bad["G5b"].value == pytest.approx(-0.5) and bad["G5d"].value == pytest.approx(1.0)
+    assert verdict("G5", bad["G5"]) == "fails" and verdict("G5b", bad["G5b"]) == "fails"
+    assert verdict("G5d", bad["G5d"]) == "fails"
+
+
+def test_g6_rows():
+    est = estimates()
+    assert est["G6b"].value == pytest.approx(-0.5)
+    assert verdict("G6", est["G6"]) == "holds" and verdict("G6b", est["G6b"]) == "holds"
+    assert verdict("G6c", est["G6c"]) == "holds"
+    # negative controls: BN batch-independent, LN batch-dependent
+    bad = estimates(companions=companions(bn_std=lambda m: 1e-12, other_std=0.05))
+    assert verdict("G6", bad["G6"]) == "fails" and verdict("G6c", bad["G6c"]) == "fails"
+
+
+def test_g7_rows():
+    est = estimates()
+    assert est["G7"].value == pytest.approx(0.3)  # BN drops 0.3, GN 0
+    assert verdict("G7", est["G7"]) == "holds" and verdict("G7b", est["G7b"]) == "holds"
+    bad = estimates(sweep=sweep(bn_small=0.9, gn_small=0.9, train_mode=0.95))
+    assert verdict("G7", bad["G7"]) == "fails" and verdict("G7b", bad["G7b"]) == "fails"
+    small_gain = estimates(sweep=sweep(bn_small=0.88, gn_small=0.9))  # 2 points: under the 5-point margin
+    assert verdict("G7", small_gain["G7"]) == "fails"
+
+
+def test_g8_rows():
+    est = estimates()
+    assert est["G8b"].value == pytest.approx(-0.28) and est["G8c"].value == pytest.approx(0.05)
+    for row in ("G8", "G8b", "G8c", "G8d"):
+        assert verdict(row, est[row]) == "holds", row
+    bad = estimates(sigmoid=sigmoid_table(r2_init=0.8, r2_trained=0.9, affine_acc=0.85))
+    for row in ("G8", "G8b", "G8c", "G8d"):
+        assert verdict(row, bad[row]) == "fails", row
+    # inside the margins: R² down by 0.01 is still the linear regime; one test digit is no effect
+    slight = estimates(sigmoid=sigmoid_table(r2_trained=0.97, affine_acc=0.9 + 1 / 360, spread=0.0))
+    assert verdict("G8b", slight["G8b"]) == "fails" and verdict("G8c", slight["G8c"]) == "fails"
+
+
+def test_g9_is_the_folded_paired_placement_difference():
+    def g9(before, after):
+        return estimates(placement=pairs("placement", "before", "after", before, after))["G9"]
+
+    assert g9(0.95, 0.90).value == pytest.approx(0.05) and g9(0.90, 0.95).value == pytest.approx(0.05)
+    assert verdict("G9", g9(0.95, 0.90)) == "holds" and verdict("G9", g9(0.90, 0.95)) == "holds"
+    same = g9(0.95, 0.95)
+    assert same.ci_low == 0.0 and verdict("G9", same) == "fails"
+
+
+def test_g10_rows():
+    est = estimates()
+    assert est["G10"].value == pytest.approx(0.8) and est["G10c"].value == pytest.approx(0.8)
     assert verdict("G10", est["G10"]) == "holds" and verdict("G10b", est["G10b"]) == "holds"
-    same = pd.DataFrame(rows).assign(test_acc=lambda t: np.where(t.scale == 10.0, 0.1, 0.9))
-    bad = g10_estimates(same)
-    assert verdict("G10", bad["G10"]) == "fails" and verdict("G10b", bad["G10b"]) == "fails"
+    same = estimates(init_scale=init_scale(bn_works=(0.1, 0.3, 1.0, 3.0), none_works=(0.1, 0.3, 1.0, 3.0),
+                                           bn_jitter=0.0))
+    assert same["G10"].value == pytest.approx(0.0) and same["G10c"].value == pytest.approx(0.2)
+    assert verdict("G10", same["G10"]) == "fails" and verdict("G10b", same["G10b"]) == "fails"
+    assert verdict("G10c", same["G10c"]) == "fails"
 
 
 def test_g11_rows():
-    def deep(first_over_last):
-        rows = []
-        for seed, j in enumerate((1.0, 1.1, 0.9)):
-            for norm in ("bn", "none"):
-                ratio = first_over_last * j if norm == "bn" else 1.0 * j
-                rows += [dict(seed=seed, norm=norm, layer=1, grad_norm=ratio),
-                         dict(seed=seed, norm=norm, layer=2, grad_norm=1.0)]
-        return pd.DataFrame(rows)
-
-    ok = deep(2.0)
-    assert verdict("G11", nl.first_over_last_layer_gradient(ok, "bn")) == "holds"
-    assert verdict("G11b", nl.first_over_last_layer_gradient(ok, "none")) == "holds"
-    assert verdict("G11", nl.first_over_last_layer_gradient(deep(1e4), "bn")) == "fails"
+    est = estimates()
+    assert verdict("G11", est["G11"]) == "holds" and verdict("G11b", est["G11b"]) == "holds"
+    assert verdict("G11", estimates(deep_gradients=deep(1e4))["G11"]) == "fails"
 
 
 def test_g12_rows():
-    def ics(bn_level):
-        rows = []
-        for seed, j in enumerate((1.0, 1.05, 0.95)):
-            for layer in (2, 3):
-                rows += [dict(seed=seed, norm="bn", step=0, layer=layer, ics=bn_level * j),
-                         dict(seed=seed, norm="none", step=0, layer=layer, ics=0.2)]
-        return pd.DataFrame(rows)
+    est = estimates()
+    assert est["G12"].value == pytest.approx(2.0, rel=1e-3)
+    assert verdict("G12", est["G12"]) == "holds" and verdict("G12b", est["G12b"]) == "holds"
+    assert verdict("G12", estimates(ics=ics(0.01))["G12"]) == "fails"  # ICS eliminated
 
-    assert verdict("G12", nl.ics_ratio_bn_over_none(ics(0.4))) == "holds"
-    assert verdict("G12b", nl.ics_ratio_bn_over_none(ics(0.4))) == "holds"
-    assert verdict("G12", nl.ics_ratio_bn_over_none(ics(0.01))) == "fails"  # ICS eliminated
+
+def test_g13_rows():
+    est = estimates()
+    assert est["G13"].value == pytest.approx(0.0) and est["G13d"].value == pytest.approx(0.05)
+    for row in ("G13", "G13b", "G13c", "G13d"):
+        assert verdict(row, est[row]) == "holds", row
+    helpful = estimates(dropout=dropout(bn_dropout=0.95, bn=0.90),
+                        variance_shift=variance_shift(with_dropout=(1, 1, 1)))
+    assert verdict("G13", helpful["G13"]) == "fails" and verdict("G13b", helpful["G13b"]) == "fails"
 
 
 def test_g14_rows():
-    linear = pd.DataFrame(dict(step=range(201), bias_norm=0.3 * np.arange(201), loss=1.0))
-    assert verdict("G14", nl.bias_growth_ratio(linear)) == "holds"
-    saturating = linear.assign(bias_norm=1 - np.exp(-np.arange(201) / 10))
-    assert verdict("G14", nl.bias_growth_ratio(saturating)) == "fails"
+    assert verdict("G14", estimates()["G14"]) == "holds"
+    assert verdict("G14", estimates(bias_growth=bias_growth(linear=False))["G14"]) == "fails"
 
 
-def test_g15_rows():
-    def ln_table(ln, bn, none):
-        rows = []
-        for seed, j in enumerate((0.0, 0.003, -0.003)):
-            rows += [dict(seed=seed, norm="ln", test_acc=ln + j), dict(seed=seed, norm="bn", test_acc=bn + j / 2),
-                     dict(seed=seed, norm="none", test_acc=none + j / 3)]
-        return pd.DataFrame(rows)
-
-    def est(table):
-        acc = {n: nl.stats.per_seed(table, "test_acc", norm=n) for n in ("ln", "bn", "none")}
-        return (nl.stats.paired_difference(acc["ln"], acc["bn"]), nl.stats.paired_difference(acc["ln"], acc["none"]))
-
-    good, good_b = est(ln_table(0.95, 0.95, 0.9))
-    assert verdict("G15", good) == "holds" and verdict("G15b", good_b) == "holds"
-    bad, bad_b = est(ln_table(0.85, 0.95, 0.9))
-    assert verdict("G15", bad) == "fails" and verdict("G15b", bad_b) == "fails"
-
-
-def test_every_lecture_row_is_tested_above():
-    lecture = {c.id for c in nl.CLAIMS if c.kind == "lecture"}
-    assert lecture == {"G1", "G2", "G3", "G4", "G5", "G6", "G6c", "G7", "G8", "G8b", "G8c", "G9", "G10", "G11",
-                       "G12", "G13", "G14", "G15", "G15b"}
+def test_g15_rows_are_paired_differences_through_estimate():
+    est = estimates()
+    assert est["G15"].value == pytest.approx(0.0) and est["G15b"].value == pytest.approx(0.05)
+    assert verdict("G15", est["G15"]) == "holds" and verdict("G15b", est["G15b"]) == "holds"
+    bad = estimates(layernorm=layernorm(ln=0.85))
+    assert bad["G15"].value == pytest.approx(-0.1) and bad["G15b"].value == pytest.approx(-0.05)
+    assert verdict("G15", bad["G15"]) == "fails" and verdict("G15b", bad["G15b"]) == "fails"
+    one_digit = estimates(layernorm=layernorm(none=0.95 - 1 / 360, spread=0.0))  # one digit better: under the margin
+    assert verdict("G15b", one_digit["G15b"]) == "fails"
 
 
 def test_validate_refuses_a_sweep_without_the_reference_batch():

@@ -104,7 +104,7 @@ def figure_covariate_shift(tables, cfg):
     return fig
 
 
-@plots.figure("G10", "G10b")
+@plots.figure("G10", "G10b", "G10c")
 def figure_init_scale(tables, cfg):
     """Test accuracy against the init scale, with and without BN (G10)."""
     scale = tables["init_scale"]

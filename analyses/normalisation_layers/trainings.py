@@ -163,18 +163,21 @@ def parameter_layers(net: MLP) -> list[int]:
 
 
 def dropout_unit(cfg: Config) -> dict[str, pd.DataFrame]:
-    """G13: BN with and without dropout(0.5), every seed in one unit (one MNIST load per run);
-    the variance shift of the second BN, whose input is the dropped first block."""
+    """G13: BN with and without dropout(0.5), and (G13d, the positive control) the same net
+    without BN with and without dropout, every seed in one unit (one MNIST load per run); the
+    variance shift of the second BN, whose input is the dropped first block."""
     n_train = cfg.mnist_train if cfg.dropout_data == "mnist" else None
     x, y, _, _ = centred(cfg.dropout_data, n_train)
     acc, shift = [], []
     for seed in range(cfg.seeds):
-        for dropout in (0.0, 0.5):
+        for norm, dropout in (("bn", 0.0), ("bn", 0.5), ("none", 0.0), ("none", 0.5)):
             init_rng, order_rng = rngs(seed)
-            net = MLP.init([x.shape[1], 256, 256, 10], init_rng, norm="bn", dropout=dropout)
+            net = MLP.init([x.shape[1], 256, 256, 10], init_rng, norm=norm, dropout=dropout)
             sgd_epochs(net, x, y, TRAIN_BATCH, lr_for(TRAIN_BATCH), cfg.epochs, order_rng)
-            variant = "bn_dropout" if dropout else "bn"
+            variant = f"{norm}_dropout" if dropout else norm
             acc.append(dict(seed=seed, variant=variant, test_acc=held_out_accuracy(net, cfg.dropout_data, n_train)))
+            if norm != "bn":
+                continue
             _, caches = net.forward(x, train=False)
             eval_var = caches[1]["norm_in"].astype(np.float64).var(0)
             running = net.norms[1].running_var.astype(np.float64)
