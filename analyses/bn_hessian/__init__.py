@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from dlclaims.suite import config, stats
-from dlclaims.suite.claims import Amendment, Claim, Estimate, at_least, at_most
+from dlclaims.suite.claims import Added, Amendment, Claim, Estimate, at_least, at_most, exceeds, falls_below
 from dlclaims.suite.contract import Tol, option
 
 from . import measure
@@ -35,56 +35,80 @@ ResNet 7*, and Santurkar et al. 2018)."""
 
 MOSTLY = 0.5  # "lie almost entirely in", "in majority of inputs": at least half
 MUCH_SMALLER = 0.5  # "much smaller" overlap or λmax with BN: at most half the no-BN value
+HALF = "'much smaller': at most half the no-BN value, a factor of 2"
 SIMILAR = 0.9  # "similar output distributions": at least 9 in 10 predictions unchanged
 CONTRAST = 0.2  # B5d "much more": no BN's targeted share above BN's by a fifth of all inputs, twice chance
 MUCH_LARGER = 4.0  # "much larger learning rates": four steps of the √2 grid
-SMOOTHER = 1.0  # Santurkar: any reduction with BN
+# Santurkar's "significantly smoother" (the lecture's "smoothens"): each measure at most half the
+# no-BN value, the factor B3 asks of λmax, the curvature that β measures along the step
+SMOOTHER = 0.5
+SMOOTHER_WHY = ("Santurkar's 'significantly smoother': at most half the no-BN value, the factor B3 asks of "
+                "λmax, the curvature β measures along the step")
 PREMISE = 0.8  # B0: at least 8 in 10 seeds must train, or B1-B5 speak of few nets
 AGREE = 0.01  # B4a: two solvers on one operator agree far below the claims' margins
 SAME_SPAN = 0.9  # B4b: the power vectors lie in the Lanczos span
 
+# the Config fields each kind of row depends on (the ledger signs their values)
+NET = {"conv": ("dataset", "conv_pool", "channels", "conv_logit_scale", "bn_affine", "conv_steps", "conv_lr",
+                "batch_size", "seeds"),
+       "mlp": ("dataset", "mlp_hidden", "bn_affine", "train_steps", "train_lr", "batch_size", "seeds")}
+SPECTRUM = ("hessian_batch", "k", "tol")
+PERTURBATION = ("perturb_inputs",)
+SOLVERS = ("dataset", "conv_pool", "channels", "conv_logit_scale", "bn_affine", "conv_steps", "conv_lr",
+           "batch_size", "hessian_batch", "tol", "power_tol", "power_max_iter")
+LR_STRESS = ("dataset", "small_hidden", "bn_affine", "batch_size", "lr_base", "lr_grid", "lr_steps", "lr_seeds")
+SANTURKAR = ("dataset", "small_hidden", "bn_affine", "batch_size", "santurkar_steps", "santurkar_lr",
+             "santurkar_every", "santurkar_seeds")
+
 
 def _page_claims(model: str, suffix: str) -> list[Claim]:
-    net = MODEL_LABELS[model]
+    net, on = MODEL_LABELS[model], dict(premise=f"B0{suffix}", setup=NET[model] + SPECTRUM)
     return [
         Claim(f"B1a{suffix}", "lecture",
               "Without BN the top Hessian eigenvectors lie mostly in the span of the class-mean-logit gradients",
-              f"mean overlap of v1..v5 with the 10-gradient span ({net}, no BN, trained)", at_least(MOSTLY)),
+              f"mean overlap of v1..v5 with the 10-gradient span ({net}, no BN, trained)", at_least(MOSTLY), **on),
         Claim(f"B1b{suffix}", "lecture",
               "With frozen BN (eval mode) the top Hessian eigenvectors lie mostly in that span too",
-              f"mean overlap of v1..v5 with the 10-gradient span ({net}, frozen BN, trained)", at_least(MOSTLY)),
+              f"mean overlap of v1..v5 with the 10-gradient span ({net}, frozen BN, trained)", at_least(MOSTLY), **on),
         Claim(f"B2{suffix}", "lecture", "With BN (train mode) that overlap is much smaller",
               f"mean overlap of v1..v5, BN (train mode) / no BN, geometric mean over seeds ({net}, trained)",
-              at_most(MUCH_SMALLER)),
+              falls_below(1, 1 - MUCH_SMALLER, HALF), **on),
         Claim(f"B3{suffix}", "lecture", "BN smooths the landscape: the top eigenvalue is much smaller with BN",
               f"λmax of the mean loss, BN (train mode) / no BN, geometric mean over seeds ({net}, trained)",
-              at_most(MUCH_SMALLER)),
+              falls_below(1, 1 - MUCH_SMALLER, HALF), **on),
     ]
 
 
 def _perturbation_claims(model: str, suffix: str) -> list[Claim]:
-    net = MODEL_LABELS[model]
+    net, on = MODEL_LABELS[model], dict(premise=f"B0{suffix}", setup=NET[model] + PERTURBATION)
     first = ", no BN, trained"
     return [
         Claim(f"B5a{suffix}", "lecture", "A random 1% perturbation barely changes the outputs",
-              f"fraction of inputs whose prediction is unchanged ({net}{first})", at_least(SIMILAR)),
+              f"fraction of inputs whose prediction is unchanged ({net}{first})", at_least(SIMILAR), **on),
         Claim(f"B5b{suffix}", "lecture",
               "A targeted 1% perturbation makes a no-BN net predict the chosen class on most inputs",
-              f"fraction of inputs predicted as the chosen class, mean over classes ({net}{first})", at_least(MOSTLY)),
+              f"fraction of inputs predicted as the chosen class, mean over classes ({net}{first})", at_least(MOSTLY),
+              **on),
         Claim(f"B5c{suffix}", "lecture", "... but not a BN net",
               "same fraction for BN in train mode" if model == "conv"
-              else f"same fraction for BN in train mode ({net})", at_most(MOSTLY)),
+              else f"same fraction for BN in train mode ({net})", at_most(MOSTLY), **on),
         Claim(f"B5d{suffix}", "lecture",
               "The targeted perturbation moves a no-BN net much more than a BN net",
               f"fraction predicted as the chosen class, no BN − BN (train mode), mean of per-seed differences "
-              f"({net}, trained)", at_least(CONTRAST)),
+              f"({net}, trained)", exceeds(0, CONTRAST, "'much more': a fifth of all inputs, twice chance (1 in 10)"),
+              **on),
     ]
 
 
 def _premise_claim(model: str, suffix: str) -> Claim:
     return Claim(f"B0{suffix}", "check", "The trained state is a trained state (the premise of B1-B5)",
                  "fraction of seeds whose no-BN and BN nets both trained (last-10-step mean loss ≤ ½ the initial "
-                 f"loss); B1-B5 are judged on those seeds ({MODEL_LABELS[model]})", at_least(PREMISE))
+                 f"loss); B1-B5 are judged on those seeds ({MODEL_LABELS[model]})", at_least(PREMISE),
+                 setup=NET[model])
+
+
+def _santurkar_claim(id: str, statement: str, statistic: str) -> Claim:
+    return Claim(id, "lecture", statement, statistic, falls_below(1, 1 - SMOOTHER, SMOOTHER_WHY), setup=SANTURKAR)
 
 
 CLAIMS = [
@@ -94,23 +118,52 @@ CLAIMS = [
     *_page_claims("mlp", "-mlp"),
     Claim("B4a", "check", "Power iteration and Lanczos agree on the top eigenvalues",
           "largest relative difference of the top-3 eigenvalues, worst variant (conv net, trained, seed 0)",
-          at_most(AGREE)),
+          at_most(AGREE), setup=SOLVERS),
     Claim("B4b", "check", "Power iteration and Lanczos agree on the top eigenvectors",
           "mean squared cosine of the power top-3 vectors onto the Lanczos top-3 span, worst variant "
-          "(conv net, trained, seed 0)", at_least(SAME_SPAN)),
+          "(conv net, trained, seed 0)", at_least(SAME_SPAN), setup=SOLVERS),
     *_perturbation_claims("conv", ""),
     *_perturbation_claims("mlp", "-mlp"),
     Claim("B6", "lecture", "BN allows much larger learning rates",
           "largest stable learning rate (√2 grid; stable: finite, never above 10× the initial loss, last-10 mean "
-          "≤ ½ initial loss), BN / no BN, geometric mean of per-seed ratios (3×128 MLP)", at_least(MUCH_LARGER)),
-    Claim("B7a", "lecture", "Santurkar: the loss varies less along the gradient step with BN",
-          "loss range over steps η ∈ [½, 4]·lr, BN / no BN, mean over training, geometric mean over seeds (MLP)",
-          at_most(SMOOTHER)),
-    Claim("B7b", "lecture", "Santurkar: gradients are more predictive with BN",
-          "max ‖∇L(θ−ηg) − ∇L(θ)‖ over η, BN / no BN, as above", at_most(SMOOTHER)),
-    Claim("B7c", "lecture", "Santurkar: the effective β-smoothness is smaller with BN",
-          "max ‖∇L(θ−ηg) − ∇L(θ)‖/‖ηg‖ over η, BN / no BN, as above", at_most(SMOOTHER)),
+          "≤ ½ initial loss), BN / no BN, geometric mean of per-seed ratios (3×128 MLP)",
+          at_least(MUCH_LARGER, null=1, why="'much larger': four steps of the √2 grid, a factor of 4"),
+          setup=LR_STRESS),
+    _santurkar_claim("B7a", "Santurkar: the loss varies less along the gradient step with BN",
+                     "loss range over steps η ∈ [½, 4]·lr, BN / no BN, mean over training, geometric mean over "
+                     "seeds (MLP)"),
+    _santurkar_claim("B7b", "Santurkar: gradients are more predictive with BN",
+                     "max ‖∇L(θ−ηg) − ∇L(θ)‖ over η, BN / no BN, as above"),
+    _santurkar_claim("B7c", "Santurkar: the effective β-smoothness is smaller with BN",
+                     "max ‖∇L(θ−ηg) − ∇L(θ)‖/‖ηg‖ over η, BN / no BN, as above"),
 ]
+
+LATE = "2026-12-02"
+_B7_WHY = ("issue 21: '≤ 1' let any reduction at all count as smoothing; the lecture's 'smoothens' is Santurkar's "
+           "'significantly smoother', so BN must at least halve the no-BN value, the factor B3 asks of λmax")
+
+
+def _santurkar_amendment(claim: str, was: str, now: str) -> Amendment:
+    statistic = next(c.statistic for c in CLAIMS if c.id == claim)
+    return Amendment(claim, LATE, old=f"{statistic} | ≤ 1", new=f"{statistic} | ≤ {1 - SMOOTHER:g}", why=_B7_WHY,
+                     was=was, now=now)
+
+
+def _added_late(claim: str, why: str) -> Added:
+    return Added(claim, LATE, why=f"recorded late (issue 21): added on 2026-11-23 after the first baseline; {why}",
+                 late=True)
+
+
+_ADDED = {"B0": "the premise of the conv rows B1-B5 (do both nets of a seed train?)",
+          "B0-mlp": "the premise of the -mlp rows", "B5d": "the paired no BN − BN contrast of B5b and B5c",
+          **{f"{row}-mlp": "the 6×256 MLP as rows of its own beside the conv net"
+             for row in ("B1a", "B1b", "B2", "B3", "B5a", "B5b", "B5c", "B5d")}}
+_CONV_SETUP = dict(what="setup", old="logit scale 0.125; raw input; lr 0.3; 100 steps",
+                   new="logit scale 1; standardised input; lr 0.05; 150 steps", late=True,
+                   why="recorded late (issue 21): on 2026-11-23 the conv net's set-up changed from Page's logit scale "
+                       "0.125 on raw [0, 1] pixels, lr 0.3 and 100 steps (most no-BN nets stayed on the initial "
+                       "plateau) to logit scale 1 on standardised input, lr 0.05 and 150 steps, chosen on pilot "
+                       "seeds 100-109 by the premise B0 alone")
 
 AMENDMENTS = [
     Amendment("B0", "2026-11-23",
@@ -122,33 +175,50 @@ AMENDMENTS = [
                   "lr 0.05, 150 steps: 20 of 20 pilot nets on seeds 100-109 trained) left one of 20 nets dead "
                   "(seed 7 without BN: loss ln 10 exactly, λmax 3e-15), which alone made B3 7.1 [0.002, 2.6e4]. "
                   "The lecture's claims are about trained nets, so a seed whose pair did not train is left out of "
-                  "B1-B5 rather than averaged in; this row now says how many seeds remain (at least 8 of 10)"),
+                  "B1-B5 rather than averaged in; this row now says how many seeds remain (at least 8 of 10)",
+              was="0.65 [0.65, 0.65] fails", now="0.9 [0.9, 0.9] holds"),
     Amendment("B0-mlp", "2026-11-23",
               old="fraction of nets (seeds × no BN, BN) whose last-10-step mean loss is at most ½ their initial loss "
                   "(6×256 MLP) | ≥ 1",
               new="fraction of seeds whose no-BN and BN nets both trained (last-10-step mean loss ≤ ½ the initial "
                   "loss); B1-B5 are judged on those seeds (6×256 MLP) | ≥ 0.8",
-              why="as B0, for the same premise on both models (every MLP net trained before and after)"),
+              why="as B0, for the same premise on both models (every MLP net trained before and after)",
+              was="1 [1, 1] holds", now="1 [1, 1] holds"),
     Amendment("B4a", "2026-11-23",
               old="largest relative difference of the top-3 eigenvalues, worst variant per seed (MLP, trained) | ≤ 0.01",
               new="largest relative difference of the top-3 eigenvalues, worst variant (conv net, trained, seed 0) "
                   "| ≤ 0.01",
               why="issue 11: a methods check (both solvers see the same operator; it holds by construction), so it "
                   "becomes a check row on one seed, its informative number the product counts; the power solves "
-                  "moved to the conv net, whose products are cheaper than the 6×256 MLP's"),
+                  "moved to the conv net, whose products are cheaper than the 6×256 MLP's",
+              was="2.53e-05 [-2.28e-05, 7.34e-05] holds", now="5.72e-06 [5.72e-06, 5.72e-06] holds"),
     Amendment("B4b", "2026-11-23",
               old="mean squared cosine of the power top-3 vectors onto the Lanczos top-3 span, worst variant per seed "
                   "| ≥ 0.9",
               new="mean squared cosine of the power top-3 vectors onto the Lanczos top-3 span, worst variant "
                   "(conv net, trained, seed 0) | ≥ 0.9",
-              why="as B4a: a check row on one seed"),
+              why="as B4a: a check row on one seed",
+              was="0.99996 [0.99990, 1.00002] holds", now="0.99999 [0.99999, 0.99999] holds"),
     Amendment("B6", "2026-11-23",
               old="largest stable learning rate, BN / no BN, geometric mean over seeds (MLP) | ≥ 4",
               new="largest stable learning rate (√2 grid; stable: finite, never above 10× the initial loss, last-10 "
                   "mean ≤ ½ initial loss), BN / no BN, geometric mean of per-seed ratios (3×128 MLP) | ≥ 4",
               why="issue 11: the old rule (last-10 mean below the initial loss) counted chance-level runs "
                   "(2.23 vs ln 10 = 2.30) as stable, and at lr ≥ 6.4 runs are chaotic; the ×2 grid with 3 seeds "
-                  "gave [2.9, 90]. Stability now excludes chance-level runs, on a √2 grid with 8 seeds"),
+                  "gave [2.9, 90]. Stability now excludes chance-level runs, on a √2 grid with 8 seeds",
+              was="16 [2.86, 89.5] inconclusive", now="9.51 [8.15, 11.1] holds"),
+    # recorded late (issue 21): the rows added and the conv set-up change of 2026-11-23
+    *(_added_late(claim, why) for claim, why in _ADDED.items()),
+    Amendment("B1a", LATE, **_CONV_SETUP,
+              was="B1a 0.536 [0.370, 0.702] inconclusive; B3 0.352 [0.125, 0.989] inconclusive",
+              now="B1a 0.705 [0.687, 0.723] holds; B3 0.189 [0.165, 0.216] holds"),
+    Amendment("B3", LATE, **_CONV_SETUP,
+              was="B1a 0.536 [0.370, 0.702] inconclusive; B3 0.352 [0.125, 0.989] inconclusive",
+              now="B1a 0.705 [0.687, 0.723] holds; B3 0.189 [0.165, 0.216] holds"),
+    # issue 21: effect sizes
+    _santurkar_amendment("B7a", was="0.167 [0.121, 0.232] holds", now="0.208 [0.0791, 0.547] inconclusive"),
+    _santurkar_amendment("B7b", was="0.0798 [0.0678, 0.0939] holds", now="0.0976 [0.0688, 0.139] holds"),
+    _santurkar_amendment("B7c", was="0.191 [0.147, 0.248] holds", now="0.207 [0.182, 0.235] holds"),
 ]
 
 TOLERANCES = {
