@@ -99,3 +99,35 @@ def test_gd_stops_at_round_off_when_asked(ls):
     grid = [0, 10, 100, 1000, 5000]
     k, gaps = chains.run_gd(ls, torch.zeros(5), 1 / chains.smoothness(ls), 5000, grid, stop_below=1e-20)
     assert list(k) == grid[: len(gaps)] and len(gaps) < len(grid) and gaps[-1] <= 1e-20 < gaps[-2]
+
+
+@pytest.mark.parametrize("kind, batch", [("least_squares", 1), ("least_squares", 3), ("logistic", 1), ("logistic", 4)])
+def test_grad_sq_is_the_squared_norm_of_the_drawn_minibatch_gradient(kind, batch):
+    """grad_sq at x_k is ‖(1/b) Σ_{i in batch k} ∇f_i(x_k) + λ x_k‖², replayed in numpy on a tiny problem
+    with explicit per-example gradients along the chain's own index stream and step sizes."""
+    if kind == "least_squares":
+        p = chains.least_squares("tiny", 30, 3, np.array([1.0, 0.5, 0.2]), noise=0.5, seed=4)
+    else:
+        p = chains.logistic("tiny", 40, 3, weight_norm=1.5, l2=0.05, seed=4)
+    a, k0, power = 0.3, 2.0, 0.5  # α_k = a / (k + k0)^power
+    seeds, steps, log_at = [5, 9], 12, [0, 1, 5, 12]
+    x0 = torch.tensor([0.3, -0.2, 0.1], dtype=torch.float64)
+    trace = chains.run_chains(p, x0, chains.Schedule(np.array([a]), np.array([k0]), np.array([power])), seeds, steps,
+                              batch=batch, log_at=log_at)
+    A, y = p.A.numpy(), p.y.numpy()
+    idx = chains.chain_indices(seeds, 0, steps + 1, batch, p.n)  # (C, steps + 1, b)
+    expected = np.empty((len(log_at), len(seeds)))
+    for c in range(len(seeds)):
+        x = x0.numpy().copy()
+        for k in range(steps + 1):
+            per_example = []
+            for i in idx[c, k]:
+                z = float(A[i] @ x)
+                dz = z - y[i] if kind == "least_squares" else 1.0 / (1.0 + np.exp(-z)) - y[i]
+                per_example.append(dz * A[i] + p.l2 * x)
+            g = np.mean(per_example, axis=0)
+            if k in log_at:
+                expected[log_at.index(k), c] = float(g @ g)
+            x = x - a / (k + k0) ** power * g
+    np.testing.assert_allclose(trace.grad_sq, expected, rtol=1e-12)
+    assert np.all(np.diff(expected[:, 0]) != 0)  # the replay moves: a stale gradient would not match
