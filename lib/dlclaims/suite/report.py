@@ -44,7 +44,9 @@ rounding; shown as exact, not counted as evidence.
 
 
 def _value_with_ci(row) -> str:
-    if getattr(row, "kind", "lecture") == "check":
+    """A check computed exactly shows "(exact)"; one bounded by a measured interval (a theorem
+    bound on a Monte Carlo mean) shows its interval like any other row."""
+    if getattr(row, "kind", "lecture") == "check" and row.ci_low == row.ci_high:
         return f"{_fmt(row.value)} (exact)"
     return method_text.value_with_ci(row.value, row.ci_low, row.ci_high)
 
