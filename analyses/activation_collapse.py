@@ -16,7 +16,7 @@ from dlclaims.methods import inits
 from dlclaims.rng import stream
 from dlclaims.suite import cli, plots, stats
 from dlclaims.suite.contract import Tol, option
-from dlclaims.suite.claims import Amendment, Claim, Estimate, at_least, at_most, between
+from dlclaims.suite.claims import Added, Amendment, Claim, Estimate, at_least, at_most, between
 
 TITLE = "Activation collapse at depth with He init"
 LECTURE = """\
@@ -38,43 +38,64 @@ XAVIER_GAIN = 2.0  # the old init changes the variance by at least the family's 
 HALVES = (0.45, 0.55)  # the lecture's ½ per layer for Xavier + ReLU, within ±10% (A6d)
 DEAD_AT_DEPTH = 0.01  # at Page's depth the old init's signal is below 1% of its layer-1 value (A6a-50)
 
+# the rules: each margin around "no effect" (a share or a growth of 0, a ratio of 1) with its reason
+NO_COLLAPSE_RULE = at_most(NO_COLLAPSE, null=0.0, why="a twentieth of the variance, 25× the ≈ 1/inputs share that "
+                           "sampling 512 inputs leaves a net without collapse")
+NO_GROWTH_RULE = at_most(NO_COLLAPSE, null=0.0, why="'no collapse' as in A3: under a tenth of the 1 − 1/π a "
+                         "collapsing net's share gains after layer 2")
+KEPT_SCALE = between(*SCALE_BAND, null=1.0, why="one Xavier layer's factor 2 over the whole net: a per-layer gain "
+                     "within 1 ± 1.4% over 49 transitions")
+MORE_CHANGE = at_least(XAVIER_GAIN, null=1.0, why="the family's unit of a material change of scale (A4's band)")
+SIGNAL_DIES = at_most(DIES, null=1.0, why="at least a halving per layer (Xavier + ReLU's, A6d) over 4 transitions")
+DEAD = at_most(DEAD_AT_DEPTH, null=1.0, why="below 1% of its layer-1 value the signal is gone, at any per-layer rate")
+
+# the set-up values each verdict depends on (the ledger signs them)
+PAGE_SETUP = ("width", "depth", "inputs", "seeds")  # Page's net (A1-A5c)
+STUDY_SETUP = ("width", "glorot_depth", "study_inputs", "seeds")  # the init study at Glorot & Bengio's depth
+DEEP_STUDY_SETUP = ("width", "depth", "study_inputs", "seeds")  # the init study at Page's depth
+
 CLAIMS = [
     Claim("A1", "lecture", "With He init + ReLU and no normalisation, each channel collapses to a near-constant value with depth",
-          "between-channel share of variance at the last layer (He uniform + ReLU)", at_least(COLLAPSED)),
+          "between-channel share of variance at the last layer (He uniform + ReLU)", at_least(COLLAPSED),
+          setup=PAGE_SETUP),
     Claim("A2", "lecture", "The network then predicts (nearly) one class for most inputs",
           "majority-class fraction of a random 10-way head at the last layer (He + ReLU); chance is about 0.1",
-          at_least(MAJORITY)),
+          at_least(MAJORITY), setup=PAGE_SETUP + ("classes",)),
+    # "removing ReLU: problem disappears" and "BN fixes this" can only be judged where the problem appears (A1)
     Claim("A3", "lecture", "Without ReLU (linear, Var w = 1/n) there is no collapse",
-          "between-channel share at the last layer (linear)", at_most(NO_COLLAPSE)),
+          "between-channel share at the last layer (linear)", NO_COLLAPSE_RULE, premise="A1", setup=PAGE_SETUP),
     Claim("A4", "lecture", "He init still preserves the total second moment layer to layer",
           "mean squared pre-activation at the last layer / at layer 1, geometric mean of per-seed ratios (He + ReLU)",
-          between(*SCALE_BAND)),
+          KEPT_SCALE, setup=PAGE_SETUP),
     Claim("A5", "lecture", "Batch norm (train mode) fixes this by design",
           "between-channel share of the linear output feeding BN, last layer minus layer 2, mean of per-seed "
-          "differences (He + BN + ReLU)", at_most(NO_COLLAPSE)),
+          "differences (He + BN + ReLU)", NO_GROWTH_RULE, premise="A1", setup=PAGE_SETUP),
     Claim("A5b", "derived", "Page's centred ReLU also keeps the channels from collapsing (Page; not a lecture sentence)",
-          "largest between-channel share over all layers (He + centred ReLU)", at_most(NO_COLLAPSE)),
+          "largest between-channel share over all layers (He + centred ReLU)", NO_COLLAPSE_RULE, premise="A1",
+          setup=PAGE_SETUP),
     Claim("A5c", "derived", "Page's centred ReLU keeps the second moment as He init intends (Page; not a lecture sentence)",
           "mean squared pre-activation at the last layer / at layer 1, geometric mean of per-seed ratios "
-          "(He + centred ReLU)", between(*SCALE_BAND)),
+          "(He + centred ReLU)", KEPT_SCALE, setup=PAGE_SETUP),
     Claim("A6a", "lecture", "Old init U(±1/√n) makes the signal die after a few layers (with tanh)",
           "activation variance at layer 5 / at layer 1 of a 5-layer net (old + tanh; Glorot & Bengio's depth), "
-          "geometric mean of per-seed ratios", at_most(DIES)),
+          "geometric mean of per-seed ratios", SIGNAL_DIES, setup=STUDY_SETUP),
     Claim("A6b", "lecture", "Xavier reduces the change in tanh activation variance across layers, relative to the old init",
           "factor by which the activation variance changes from layer 1 to layer 5 of a 5-layer net (tanh), "
-          "old init over Xavier, geometric mean of per-seed ratios", at_least(XAVIER_GAIN)),
+          "old init over Xavier, geometric mean of per-seed ratios", MORE_CHANGE, setup=STUDY_SETUP),
     Claim("A6c", "lecture", "Xavier reduces the change in tanh back-propagated gradient variance across layers, relative to the old init",
           "factor by which the variance of ∂loss/∂pre-activation changes from layer 5 to layer 1 of a 5-layer net "
-          "(tanh), old init over Xavier, geometric mean of per-seed ratios", at_least(XAVIER_GAIN)),
+          "(tanh), old init over Xavier, geometric mean of per-seed ratios",
+          MORE_CHANGE, setup=STUDY_SETUP + ("classes",)),
     Claim("A6d", "lecture", "Xavier with ReLU halves the variance per layer, He does not (A4)",
           "per-layer ratio of mean squared pre-activation, geometric mean over layers (Xavier + ReLU)",
-          between(*HALVES)),
+          between(*HALVES), setup=DEEP_STUDY_SETUP),
     Claim("A6a-50", "derived", "Extrapolation to depth 50 (10× Glorot & Bengio's): old init + tanh",
-          "activation variance at layer 50 / at layer 1 (old + tanh)", at_most(DEAD_AT_DEPTH)),
+          "activation variance at layer 50 / at layer 1 (old + tanh)", DEAD, setup=DEEP_STUDY_SETUP),
     Claim("A6b-50", "derived", "Extrapolation to depth 50: Xavier keeps tanh activations within a factor 2",
-          "activation variance at layer 50 / at layer 1 (Xavier + tanh)", between(*SCALE_BAND)),
+          "activation variance at layer 50 / at layer 1 (Xavier + tanh)", KEPT_SCALE, setup=DEEP_STUDY_SETUP),
     Claim("A6c-50", "derived", "Extrapolation to depth 50: Xavier keeps tanh back-propagated gradients within a factor 2",
-          "gradient variance at layer 1 / at layer 50 (Xavier + tanh)", between(*SCALE_BAND)),
+          "gradient variance at layer 1 / at layer 50 (Xavier + tanh)", KEPT_SCALE,
+          setup=DEEP_STUDY_SETUP + ("classes",)),
 ]
 
 AMENDMENTS = [
@@ -86,7 +107,8 @@ AMENDMENTS = [
         why="issue 12: a per-layer band of ±10% allowed an end-to-end change from 0.006× to 107× over 49 layers, "
             "so the row could not fail for any init within 10% of He's. He et al. (2015, eq. 10) state the "
             "condition on the product over layers: judged end to end per seed, with a band of one Xavier layer's "
-            "factor 2 (a per-layer gain within 1 ± 1.4%)."),
+            "factor 2 (a per-layer gain within 1 ± 1.4%).",
+        was="0.995 [0.990, 1.001] holds", now="0.733 [0.544, 0.986] holds"),
     Amendment(
         "A5", "2026-11-23",
         old="largest between-channel share over all layers, the worse of BN and centred ReLU | ≤ 0.1",
@@ -95,7 +117,8 @@ AMENDMENTS = [
         why="issue 12: BN's share was measured on its normalised output, 1e-15 by construction, so the BN half "
             "could not fail. BN is now judged on what it must undo, the linear output feeding it, by whether "
             "that share grows with depth (He + ReLU's grows 0.32 → 0.98); threshold 0.05 as A3's 'no collapse'. "
-            "The centred ReLU half moved to new rows A5b (share) and A5c (second-moment drift)."),
+            "The centred ReLU half moved to new rows A5b (share) and A5c (second-moment drift).",
+        was="0.0314 [0.0225, 0.0402] holds", now="-0.0413 [-0.0557, -0.0268] holds"),
     Amendment(
         "A6a", "2026-11-23",
         old="activation variance at the last layer / at layer 1 (old + tanh) | ≤ 0.01",
@@ -104,7 +127,8 @@ AMENDMENTS = [
         why="issue 12: judged at the source's depth (Glorot & Bengio: 5 layers), where 3.5e-24 at depth 50 made it "
             "trivially true. Threshold: at least a halving per layer (1/16 over 4 transitions), stricter per layer "
             "than the old 0.01 over 49 transitions (0.91 per layer); we knew the depth-5 value exceeds 0.01. "
-            "The depth-50 row is kept as A6a-50 (derived)."),
+            "The depth-50 row is kept as A6a-50 (derived).",
+        was="3.48e-24 [3.31e-24, 3.64e-24] holds", now="0.0103 [0.0102, 0.0104] holds"),
     Amendment(
         "A6b", "2026-11-23",
         old="activation variance at the last layer / at layer 1 (Xavier + tanh) | in [0.5, 2]",
@@ -112,14 +136,54 @@ AMENDMENTS = [
             "old init over Xavier, geometric mean of per-seed ratios | ≥ 2",
         why="issue 12: the lecture's claim (004) is comparative, 'Xavier tries to reduce the change in variance' "
             "relative to the old U(±1/√n), and Glorot & Bengio showed it on 5 layers; judged as a per-seed paired "
-            "contrast at depth 5. The depth-50 absolute row is kept as A6b-50 (derived)."),
+            "contrast at depth 5. The depth-50 absolute row is kept as A6b-50 (derived).",
+        was="0.0258 [0.0250, 0.0266] fails", now="25.5 [25.4, 25.6] holds"),
     Amendment(
         "A6c", "2026-11-23",
         old="gradient variance at layer 1 / at the last layer (Xavier + tanh) | in [0.5, 2]",
         new="factor by which the variance of ∂loss/∂pre-activation changes from layer 5 to layer 1 of a 5-layer "
             "net (tanh), old init over Xavier, geometric mean of per-seed ratios | ≥ 2",
         why="issue 12: as A6b, for back-propagated gradients (004: 'the same happens in backprop'); the depth-50 "
-            "absolute row is kept as A6c-50 (derived)."),
+            "absolute row is kept as A6c-50 (derived).",
+        was="0.0151 [0.0143, 0.0158] fails", now="24.2 [24.2, 24.3] holds"),
+    # recorded late (2026-12-02): issue 12 (2026-11-23) also reworded four statements and added five rows
+    Amendment("A5", "2026-12-02", what="statement", late=True,
+              old="Batch norm (train mode) fixes this by design; so does Page's centred ReLU",
+              new="Batch norm (train mode) fixes this by design",
+              why="recorded late: on 2026-11-23 (issue 12) its centred ReLU half moved to the derived rows A5b, A5c",
+              was="0.0314 [0.0225, 0.0402] holds", now="-0.0413 [-0.0557, -0.0268] holds"),
+    Amendment("A6a", "2026-12-02", what="statement", late=True,
+              old="Old init U(±1/√n) makes the signal die (with tanh)",
+              new="Old init U(±1/√n) makes the signal die after a few layers (with tanh)",
+              why="recorded late: on 2026-11-23 (issue 12) it took the lecture's 'after a few layers' (depth 5)",
+              was="3.48e-24 [3.31e-24, 3.64e-24] holds", now="0.0103 [0.0102, 0.0104] holds"),
+    Amendment("A6b", "2026-12-02", what="statement", late=True,
+              old="Xavier keeps tanh activations at a similar scale across layers",
+              new="Xavier reduces the change in tanh activation variance across layers, relative to the old init",
+              why="recorded late: on 2026-11-23 (issue 12) it became the lecture's comparative sentence (004)",
+              was="0.0258 [0.0250, 0.0266] fails", now="25.5 [25.4, 25.6] holds"),
+    Amendment("A6c", "2026-12-02", what="statement", late=True,
+              old="Xavier keeps back-propagated gradients at a similar scale across layers (tanh)",
+              new="Xavier reduces the change in tanh back-propagated gradient variance across layers, relative to "
+                  "the old init",
+              why="recorded late: on 2026-11-23 (issue 12) it became comparative, as A6b's",
+              was="0.0151 [0.0143, 0.0158] fails", now="24.2 [24.2, 24.3] holds"),
+    Added("A5b", "2026-12-02", late=True,
+          why="recorded late: added 2026-11-23 (issue 12) with the centred ReLU half of the old A5 (the worse of BN "
+              "and centred ReLU, ≤ 0.1): the centred ReLU's largest share over layers, ≤ 0.05 as A3; first value "
+              "0.0301 [0.0226, 0.0376] holds"),
+    Added("A5c", "2026-12-02", late=True,
+          why="recorded late: added 2026-11-23 (issue 12): the centred ReLU's second-moment drift against A4's "
+              "band, which the old A5 did not look at; first value 18.2 [7.81, 42.5] fails"),
+    Added("A6a-50", "2026-12-02", late=True,
+          why="recorded late: added 2026-11-23 (issue 12): the old A6a (depth 50, ≤ 0.01) kept as a derived "
+              "extrapolation when A6a moved to depth 5; first value 3.46e-24 [3.33e-24, 3.59e-24] holds"),
+    Added("A6b-50", "2026-12-02", late=True,
+          why="recorded late: added 2026-11-23 (issue 12): the old A6b (depth 50, in [0.5, 2]) kept as a derived "
+              "extrapolation when A6b became comparative at depth 5; first value 0.0258 [0.0252, 0.0263] fails"),
+    Added("A6c-50", "2026-12-02", late=True,
+          why="recorded late: added 2026-11-23 (issue 12): the old A6c (depth 50, in [0.5, 2]) kept as a derived "
+              "extrapolation when A6c became comparative at depth 5; first value 0.0150 [0.0143, 0.0156] fails"),
 ]
 
 TOLERANCES = {
@@ -180,14 +244,34 @@ FULL = Config(study_inputs=512, sweep_depths=(2, 3, 4, 7, 10, 20, 30), seeds=24)
 DEVICES = ("cpu", "cuda")
 
 
+# the smallest set-up whose statistics can tell a claim from an artefact of its size (issue 30)
+MIN_WIDTH = 32  # the share is the spread of `width` channel means: 1 channel has share 0; at 32, √(2/32) = ¼ error
+MIN_SHARE_INPUTS = round(4 / NO_COLLAPSE)  # sampling alone leaves a share ≈ 1/inputs: at most ¼ of "no collapse"
+INPUTS_PER_CLASS = 10  # a head at chance puts ≈ 1/classes of the inputs in its largest class, not half by few draws
+MIN_CLASSES = round(2 / MAJORITY)  # chance, 1/classes, at most half of A2's "most inputs"
+
+
 def validate(cfg: Config) -> None:
-    if cfg.depth < 2:
-        raise ValueError(f"--depth {cfg.depth}: the claims compare layers, expected at least 2")
+    if cfg.glorot_depth != GLOROT_DEPTH:
+        raise ValueError(f"glorot_depth {cfg.glorot_depth}: A6a's 1/16 is a halving per layer over Glorot & Bengio's "
+                         f"{GLOROT_DEPTH} layers; expected {GLOROT_DEPTH}")
     if cfg.depth < cfg.glorot_depth:
         raise ValueError(f"--depth {cfg.depth} is below Glorot & Bengio's depth {cfg.glorot_depth}, "
                          "at which A6a-A6c are judged")
     if any(not 2 <= d <= cfg.depth for d in cfg.sweep_depths):
         raise ValueError(f"sweep depths {cfg.sweep_depths} must lie in [2, {cfg.depth}]")
+    if cfg.width < MIN_WIDTH:
+        raise ValueError(f"--width {cfg.width} is too narrow: the between-channel share is the spread of {cfg.width} "
+                         f"channel means (1 channel: share 0 by construction); expected at least {MIN_WIDTH}")
+    if cfg.inputs < MIN_SHARE_INPUTS:
+        raise ValueError(f"--inputs {cfg.inputs} is too few: sampling alone gives a between-channel share ≈ 1/inputs "
+                         f"(1 input: share 1, A1 holds by construction); expected at least {MIN_SHARE_INPUTS}")
+    if cfg.classes < MIN_CLASSES:
+        raise ValueError(f"classes {cfg.classes}: chance (1/classes) must be at most half of A2's {MAJORITY:g}; "
+                         f"expected at least {MIN_CLASSES}")
+    if cfg.inputs < INPUTS_PER_CLASS * cfg.classes:
+        raise ValueError(f"--inputs {cfg.inputs} is too few for a {cfg.classes}-way head: a head at chance reaches a "
+                         f"majority by small numbers; expected at least {INPUTS_PER_CLASS * cfg.classes}")
 
 
 # --- the network -----------------------------------------------------------------------------

@@ -193,6 +193,24 @@ def test_every_claim_has_a_failing_table():
     assert set(FAILING) == set(CLAIMS)
 
 
+def hand_made_cases():
+    """tests/test_estimates.py: every lecture row holds on the healthy table and fails on its own
+    FAILING table (whose premise, A1, still holds)."""
+    cfg = ac.Config(depth=DEPTH, seeds=SEEDS)
+    return [("healthy", synthetic(), cfg)] + [(f"{cid} false", synthetic(FAILING[cid]), cfg) for cid in sorted(FAILING)]
+
+
+def test_A3_A5_A5b_are_untestable_where_the_collapse_does_not_appear():
+    """Their premise is A1: "removing ReLU" and "BN fixes this" need a problem to remove."""
+    from dlclaims.suite.claims import UNTESTABLE, evaluate
+
+    cfg = ac.Config(depth=DEPTH, seeds=SEEDS)
+    table = evaluate(ac.CLAIMS, ac.estimate(synthetic(FAILING["A1"]), cfg), cfg).set_index("claim")
+    assert table.verdict["A1"] == FAILS
+    assert table.verdict[["A3", "A5", "A5b"]].tolist() == [UNTESTABLE] * 3
+    assert table.verdict["A4"] == HOLDS
+
+
 def test_the_table_on_which_A4_fails_passed_the_old_per_layer_rule():
     """The old A4 (per-layer geometric mean in [0.9, 1.1]) could not see a 5% mis-scaled init."""
     tables = synthetic(FAILING["A4"])
@@ -233,6 +251,39 @@ def test_validate_refuses_a_net_shallower_than_glorots():
     with pytest.raises(ValueError, match="sweep"):
         ac.validate(ac.Config(sweep_depths=(60,)))
     ac.validate(ac.FULL)
+    ac.validate(ac.QUICK)
+
+
+@pytest.mark.parametrize("change, match", [
+    (dict(inputs=1), "--inputs 1 "),  # one input: every channel is one constant, share 1 (A1 would hold)
+    (dict(inputs=ac.MIN_SHARE_INPUTS - 1), "share ≈ 1/inputs"),
+    (dict(inputs=99), "10-way head"),  # 10 per class for a head at chance
+    (dict(width=1), "--width 1 "),  # one channel: share 0 by construction (A3, A5b would hold)
+    (dict(width=ac.MIN_WIDTH - 1), "too narrow"),
+    (dict(classes=2), "chance"),  # chance 1/2 already meets A2's "most inputs"
+    (dict(glorot_depth=10), "halving per layer"),  # A6a's 1/16 is for 4 transitions
+])
+def test_validate_refuses_sizes_that_make_a_claim_hold_by_construction(change, match):
+    with pytest.raises(ValueError, match=match) as err:
+        ac.validate(ac.Config(**change))
+    assert "\n" not in str(err.value)
+    ac.validate(ac.Config(inputs=100, width=ac.MIN_WIDTH))  # the smallest set-up allowed
+
+
+def test_a_run_with_one_input_exits_2_with_one_line(capsys, tmp_path):
+    """Issue 30: a degenerate size is refused before anything is built (A1 would hold at --inputs 1)."""
+    from dlclaims.suite import cli
+
+    assert cli.main(["run", "activation-collapse", "--inputs", "1", "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("dlclaims: error: --inputs 1 ") and "\n" not in err
+    assert not (tmp_path / "x").exists()
+
+
+def test_one_input_would_make_A1_hold_by_construction():
+    """Why validate refuses it: with one input each channel is one number, so its share is 1."""
+    z = torch.randn(1, 64, generator=torch.Generator().manual_seed(0))
+    assert ac.channel_moments(z)[0] == pytest.approx(1.0)
 
 
 # --- the quick run: shapes, columns, units ----------------------------------------------------
