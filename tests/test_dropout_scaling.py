@@ -14,7 +14,8 @@ from dlclaims.suite import claims as claims_mod
 from dlclaims.threads import one_thread
 
 ds = contract.load("dropout-scaling")
-CLAIM_IDS = ["D1a", "D1c", "D2a", "D2b", "D2c", "D2d", "D3a", "D3b", "D3c", "D3d", "D3e", "D4"]
+CLAIM_IDS = ["D1a", "D1c", "D2a", "D2b", "D2c", "D2d", "D3a", "D3b", "D3c", "D3d", "D3e", "D3f", "D3g", "D4",
+             "D4c"]
 TINY = ds.Config(dataset="digits", hidden=16, seeds=2, epochs=2, small_train=100, small_epochs=2,
                  small_batch_size=50, evaluations=2, mc_passes=8)
 
@@ -81,7 +82,7 @@ def test_control_nets_are_the_same_in_every_mode_and_dropout_nets_are_not():
     x = torch.randn(10, 5, generator=torch.Generator().manual_seed(0))
     for variant, same in (("control", True), ("dropout", False)):
         keeps = ds.keeps_of(TINY, variant, 3)
-        out = {how: ds.forward(params, x, keeps, how, torch.Generator().manual_seed(1))
+        out = {how: ds.nets.forward(params, x, keeps, how, torch.Generator().manual_seed(1))
                for how in ("train", "scaled", "unscaled")}
         for how in ("train", "scaled"):
             assert torch.allclose(out[how], out["unscaled"]) == same, (variant, how)
@@ -173,9 +174,12 @@ def test_a_unit_is_deterministic_and_carries_only_its_own_tables():
 # --- the rules on hand-made tables: each lecture row fails on one, holds on another ---------------
 
 def hand_made(seeds=6, rel_bias=0.03, nll_hurt=0.5, acc_hurt=0.0, mc_acc=0.0, k_reach=30, nll_ratio=1.02,
-              gap_control=0.6, gap_dropout=0.2):
-    """A full set of tables with known answers; a small spread over seeds keeps the intervals finite."""
+              single_gap=0.04, single_nll=1.5, gap_control=0.6, gap_dropout=0.2):
+    """A full set of tables with known answers; a small spread over seeds keeps the intervals finite.
+    ``k_reach``: the k from which the ensemble is within δ (None: never, censored), or one per seed;
+    ``single_gap`` / ``single_nll``: one mask's accuracy below / NLL over weight scaling's."""
     jitter = np.linspace(-1, 1, seeds)
+    reach = list(k_reach) if isinstance(k_reach, (list, tuple)) else [k_reach] * seeds
     ws_acc, ws_nll = 0.94 + 0.002 * jitter, 0.2 + 0.01 * jitter
     layers = pd.DataFrame([dict(seed=s, masks=1000, layer=l, keep=0.5, mean_z2=1 + 0.01 * jitter[s] if l == 1 else 3,
                                 relative_bias=0.001 if l == 1 else rel_bias * (1 + 0.05 * jitter[s]))
@@ -190,10 +194,10 @@ def hand_made(seeds=6, rel_bias=0.03, nll_hurt=0.5, acc_hurt=0.0, mc_acc=0.0, k_
     ks = [1, 2, 5, 10, 20, 30, 50, 100, 200, 500, 1000]
     mc = pd.DataFrame(
         [dict(seed=s, k=k, groups=1000 // k,
-              accuracy=(ws_acc[s] - 0.04 if k == 1 else
-                        ws_acc[s] - (0.001 if k_reach is not None and k >= k_reach else 0.02))
+              accuracy=(ws_acc[s] - single_gap if k == 1 else
+                        ws_acc[s] - (0.001 if reach[s] is not None and k >= reach[s] else 0.02))
               + (mc_acc + 0.001 * jitter[s] if k == 1000 else 0.0),
-              nll=ws_nll[s] * (nll_ratio + 0.005 * jitter[s] if k == 1000 else 1.5))
+              nll=ws_nll[s] * (nll_ratio + 0.005 * jitter[s] if k == 1000 else single_nll if k == 1 else 1.4))
          for s in range(seeds) for k in ks])
     curves = pd.DataFrame(
         [dict(run="small", variant=v, seed=s, epoch=150, split=part, accuracy=0.9,
@@ -205,13 +209,55 @@ def hand_made(seeds=6, rel_bias=0.03, nll_hurt=0.5, acc_hurt=0.0, mc_acc=0.0, k_
     return tables
 
 
+ALL_TRUE = dict(acc_hurt=0.05)  # D2a (derived) true as well: omitting the scale costs 5 points
+# label: (the tables' departure from ALL_TRUE, the verdicts it must give; every other row holds). A censored
+# seed's ensemble stays 2 points below weight scaling, so D3a moves with D3b there.
+CASES = {
+    "every claim true": ({}, {}),
+    "D1c: weight scaling 30% off the expected input deeper in the net": (dict(rel_bias=0.3), dict(D1c="fails")),
+    "D2b: omitting the scale leaves the NLL as it is": (dict(nll_hurt=0.0), dict(D2b="fails")),
+    "D2b: omitting the scale raises the NLL by less than the margin (0.02 nats)": (dict(nll_hurt=0.02),
+                                                                                 dict(D2b="fails")),
+    "D2a: omitting the scale leaves accuracy as it is": (dict(acc_hurt=0.0), dict(D2a="fails")),
+    "D3a: the ensemble 5 points below weight scaling": (dict(mc_acc=-0.05), dict(D3a="fails")),
+    "D3b: within δ only from 500 masks": (dict(k_reach=500), dict(D3b="fails")),
+    "D3b censored: no seed ever within δ": (dict(k_reach=None), dict(D3b="fails", D3e="fails", D3a="fails")),
+    "D3b censored: four seeds at 500 masks, two never": (dict(k_reach=[500, 500, 500, 500, None, None]),
+                                                         dict(D3b="fails", D3e="inconclusive", D3a="inconclusive")),
+    "D3b censored: four seeds at 30 masks, two never (the interval is unbounded above)": (
+        dict(k_reach=[30, None, 30, 30, None, 30]), dict(D3b="inconclusive", D3e="inconclusive", D3a="inconclusive")),
+    "D3d: the ensemble's NLL 30% above weight scaling's": (dict(nll_ratio=1.3), dict(D3d="fails")),
+    "D4: dropout widens the train-test gap": (dict(gap_control=0.2, gap_dropout=0.6), dict(D4="fails")),
+    "D4: dropout shrinks the gap by less than the margin (0.02 nats)": (dict(gap_control=0.6, gap_dropout=0.58),
+                                                                        dict(D4="fails")),
+    "premise D4c: the net without dropout does not overfit": (
+        dict(gap_control=0.02, gap_dropout=0.0), dict(D4c="fails", D4="untestable")),
+    "premise D3f: one mask as accurate as weight scaling": (
+        dict(single_gap=0.0), dict(D3f="fails", D3a="untestable", D3b="untestable", D3e="untestable")),
+    "premise D3g: one mask's NLL within 10% of weight scaling's": (
+        dict(single_nll=1.05), dict(D3g="fails", D3d="untestable")),
+}
+
+
+def hand_made_cases():
+    """(label, tables, cfg) for tests/test_estimates.py: every lecture row holds on one and fails on another."""
+    return [(label, hand_made(**{**ALL_TRUE, **change}), ds.Config()) for label, (change, _) in CASES.items()]
+
+
 def verdicts(**kw) -> dict[str, str]:
     table = claims_mod.evaluate(ds.CLAIMS, ds.estimate(hand_made(**kw), ds.Config()))
     return dict(zip(table.claim, table.verdict))
 
 
 def test_on_a_table_where_every_claim_is_true_every_row_holds():
-    assert set(verdicts(acc_hurt=0.05).values()) == {"holds"}
+    assert set(verdicts(**ALL_TRUE).values()) == {"holds"}
+
+
+@pytest.mark.parametrize("label", [label for label in CASES if label != "every claim true"])
+def test_each_hand_made_case_moves_exactly_the_rows_it_names(label):
+    change, expected = CASES[label]
+    got = verdicts(**{**ALL_TRUE, **change})
+    assert got == {c.id: expected.get(c.id, "holds") for c in ds.CLAIMS}
 
 
 def test_the_hand_made_estimates_have_their_known_values():
@@ -220,20 +266,8 @@ def test_the_hand_made_estimates_have_their_known_values():
     assert est["D2b"].value == pytest.approx(0.5)
     assert est["D3b"].value == 30 and est["D3e"].value == 0
     assert est["D3d"].value == pytest.approx(1.02, rel=1e-3)
-    assert est["D4"].value == pytest.approx(0.4)
-
-
-@pytest.mark.parametrize("claim, kw", [
-    ("D1c", dict(rel_bias=0.3)),  # weight scaling 30% off the expected input deeper in the net
-    ("D2b", dict(nll_hurt=0.0)),  # omitting the scale does not change the loss
-    ("D2a", dict(acc_hurt=0.0)),  # ... nor the accuracy
-    ("D3a", dict(mc_acc=-0.05)),  # the ensemble is 5 points worse than weight scaling
-    ("D3b", dict(k_reach=500)),  # it takes 500 masks, not about 50
-    ("D3d", dict(nll_ratio=1.5)),  # its NLL is 50% worse
-    ("D4", dict(gap_control=0.2, gap_dropout=0.6)),  # dropout widens the gap
-])
-def test_each_rule_fails_where_its_claim_is_false(claim, kw):
-    assert verdicts(**{"acc_hurt": 0.05, **kw})[claim] == "fails"
+    assert est["D3f"].value == pytest.approx(0.04) and est["D3g"].value == pytest.approx(1.5)
+    assert est["D4"].value == pytest.approx(0.4) and est["D4c"].value == pytest.approx(0.6)
 
 
 def test_censored_seeds_stay_censored_and_fail_the_median_when_all_never_get_there():
@@ -241,6 +275,8 @@ def test_censored_seeds_stay_censored_and_fail_the_median_when_all_never_get_the
     assert (v["D3b"], v["D3e"]) == ("fails", "fails")
     est = ds.estimate(hand_made(k_reach=None), ds.Config())
     assert est["D3b"].value == np.inf and est["D3e"].value == 1.0
+    two_never = ds.estimate(hand_made(k_reach=[30, None, 30, 30, None, 30]), ds.Config())["D3b"]
+    assert (two_never.value, two_never.ci_low, two_never.ci_high) == (30, 30, np.inf)  # order statistics 1 and 6
 
 
 def test_the_rule_changes_against_the_first_baseline_are_recorded_in_the_ledger():
@@ -252,6 +288,69 @@ def test_the_rule_changes_against_the_first_baseline_are_recorded_in_the_ledger(
                    "k*: smallest k with MC accuracy ≥ weight scaling's; geometric mean over seeds",
                    "test NLL of the MC average over the largest k masks − weight scaling (nats)"],
         rule=[region.format("in [0.9, 1.1]"), region.format("in [10, 200]"), region.format("in [-0.05, 0.05]")]))
-    assert len(claims_mod.rule_changes(before, ds.CLAIMS, [])) == 3  # without amendments: refused
-    assert claims_mod.rule_changes(before, ds.CLAIMS, ds.AMENDMENTS) == []
+    def rule_changes(entries):  # the rows this old ledger lacks are test_every_change_since_the_first_baseline's
+        return [p for p in claims_mod.rule_changes(before, ds.CLAIMS, entries) if p.startswith("rule changed")]
+
+    assert len(rule_changes([])) == 3  # without amendments: refused
+    assert rule_changes(ds.AMENDMENTS) == []
     assert {a.claim for a in ds.AMENDMENTS} >= {"D1a", "D1c", "D3b", "D3d", "D4"}
+
+
+def _first_baseline() -> pd.DataFrame:
+    """results/dropout-scaling/claims.csv at commit c90b86a (before kinds: every row a lecture row)."""
+    region = "holds if the 95% CI is {}; fails if it lies wholly outside"
+    rows = [
+        ("D1a", "Under dropout a unit's expected input is p times its full input: exact in the first layer",
+         "layer 1: mean over units and test digits of (MC mean − p × full)² / SE², 200 masks (≈ 1 if exact)",
+         "in [0.9, 1.1]"),
+        ("D1b", "Deeper, behind a nonlinearity, p × full is only an approximation of the expected input",
+         "layer 2: the same mean z² (≫ 1 when the gap is real, not MC noise)", "≥ 2"),
+        ("D1c", "... but a close one",
+         "relative bias (MC noise removed) of p × full vs the MC mean, worst of layer 2 and the logits", "≤ 0.1"),
+        ("D2a", "Omitting the test-time scaling hurts: accuracy",
+         "test accuracy with weight scaling − without (classic dropout nets)", "≥ 0.01"),
+        ("D2b", "Omitting the test-time scaling hurts: NLL", "test NLL without weight scaling − with (nats)", "≥ 0.05"),
+        ("D2c", "Scaling by p at test time and dividing by p in training (inverted dropout) are the same function",
+         "max |logit difference| / max |logit|, classic nets vs their inverted-dropout form (weights p·W)", "≤ 1e-05"),
+        ("D3a", "Weight scaling approximates the ensemble of sub-networks: accuracy",
+         "test accuracy of the MC average over the largest k masks − weight scaling", "in [-0.01, 0.01]"),
+        ("D3b", "MC averaging reaches weight scaling's accuracy at about k = 50 masks (Srivastava et al.)",
+         "k*: smallest k with MC accuracy ≥ weight scaling's; geometric mean over seeds", "in [10, 200]"),
+        ("D3c", "For one softmax layer weight scaling IS the normalised geometric mean over all 2^N sub-networks",
+         "max |difference| of class probabilities, all masks enumerated (N ≤ 12, float64)", "≤ 1e-10"),
+        ("D3d", "Weight scaling approximates the ensemble of sub-networks: NLL",
+         "test NLL of the MC average over the largest k masks − weight scaling (nats)", "in [-0.05, 0.05]"),
+        ("D4a", "Dropout (keep 0.8 input / 0.5 hidden) reduces overfitting on a small training set",
+         "train − test accuracy gap without dropout − with dropout (500 training digits)", "≥ 0"),
+        ("D4b", "... and improves test accuracy there", "test accuracy with dropout − without (500 training digits)",
+         "≥ 0"),
+    ]
+    return pd.DataFrame([dict(claim=c, kind="lecture", statement=st, statistic=stat, rule=region.format(r))
+                         for c, st, stat, r in rows])
+
+
+def test_every_change_since_the_first_baseline_has_a_ledger_entry():
+    """From c90b86a to today: kinds, statements, rules, added and retired rows (some recorded late)."""
+    first = _first_baseline()
+    assert len(claims_mod.ledger_problems(first, ds.CLAIMS, [])) > 10
+    assert claims_mod.ledger_problems(first, ds.CLAIMS, ds.AMENDMENTS) == []
+    late = {(type(a).__name__, a.claim, getattr(a, "what", "")) for a in ds.AMENDMENTS if a.late}
+    assert {("Amendment", "D2a", "kind"), ("Amendment", "D2a", "statement"), ("Retired", "D1b", ""),
+            ("Retired", "D4a", ""), ("Retired", "D4b", ""), ("Added", "D3e", "")} <= late
+
+
+def test_every_amendment_says_its_verdict_before_and_after_and_every_retired_row_its_last():
+    for a in ds.AMENDMENTS:
+        if isinstance(a, claims_mod.Amendment):
+            assert a.was and a.now, (a.claim, a.date, a.what)
+        if isinstance(a, claims_mod.Retired):
+            assert a.was, a.claim
+
+
+def test_every_comparison_of_a_lecture_row_excludes_a_declared_neighbourhood_of_no_effect():
+    for c in ds.CLAIMS:
+        if c.kind == "lecture" and c.id != "D3b":  # D3b is a count of masks, not a comparison
+            assert np.isfinite(c.rule.null) and c.rule.why, c.id
+        assert c.premise is None or c.premise in {x.id for x in ds.CLAIMS}
+    premises = {c.id: c.premise for c in ds.CLAIMS if c.premise}
+    assert premises == dict(D3a="D3f", D3b="D3f", D3e="D3f", D3d="D3g", D4="D4c")
