@@ -61,7 +61,8 @@ def families(root: Path) -> list[Path]:
     """Every family folder of a results root (the folders whose names are not hidden); one
     without its meta.json or claims.csv is damage, named in one line, never silently dropped."""
     try:
-        folders = sorted(p for p in Path(root).iterdir() if p.is_dir() and not p.name.startswith("."))
+        folders = sorted(p for p in Path(root).iterdir()
+                         if p.is_dir() and not p.name.startswith(".") and p.name != "README.md")
     except OSError as err:
         raise results.ResultsError(f"{root}: cannot be read ({err.strerror or err})") from None
     for d in folders:

@@ -97,6 +97,10 @@ def read_claims(directory: Path, declared: list[str] | None = None) -> pd.DataFr
         row = int(bad.to_numpy().argmax())
         raise ResultsError(f"{path}: row {row + 1} has verdict '{table.verdict.iloc[row]}', not one of "
                            f"{', '.join(VERDICTS)} (a truncated file?)")
+    absent = [c for c in declared or () if c not in set(table.claim)]
+    if absent:  # (a row no longer declared is the ledger's business: Retired, not damage)
+        raise ResultsError(f"{path}: declared claim(s) {', '.join(absent)} missing; regenerate it with "
+                           f"'dlclaims run {Path(directory).name}'")
     verdicts = dict(zip(table.claim, table.verdict))
     for i, row in enumerate(table.itertuples(), start=1):
         where = f"{path}: row {i} ({row.claim})"
@@ -123,10 +127,6 @@ def read_claims(directory: Path, declared: list[str] | None = None) -> pd.DataFr
         if row.verdict != expected:
             raise ResultsError(f"{where}: verdict '{row.verdict}' disagrees with its value, interval and rule "
                                f"('{expected}'); regenerate it with 'dlclaims run {Path(directory).name}'")
-    absent = [c for c in declared or () if c not in set(table.claim)]
-    if absent:  # (a row no longer declared is the ledger's business: Retired, not damage)
-        raise ResultsError(f"{path}: declared claim(s) {', '.join(absent)} missing; regenerate it with "
-                           f"'dlclaims run {Path(directory).name}'")
     return table
 
 

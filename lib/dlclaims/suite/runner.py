@@ -203,9 +203,9 @@ def run(module: ModuleType, argv: Sequence[str], quiet: bool = False, figures: b
     if p.args.dry_run:
         print(dry_run_report(module, p.args.fidelity, p.units, p.workers))
         return Path()
+    writable(p.target.parent)
     if p.args.fidelity == "quick" and not quiet:
         print(f"{p.name}: --quick is a smoke run; its verdicts are not the baseline's", file=sys.stderr)
-    writable(p.target.parent)
     with results.locked(p.target.parent):
         results.recover(p.target)
         started = time.perf_counter()
