@@ -247,3 +247,29 @@ def test_the_dry_run_estimate_scales_with_the_run(toy, capsys):
         assert ("upper bound" in out) == (args == ["--quick"])
     assert costs["--seeds 400"] > 50 * costs[""] > 0 or costs[""] == 0
     assert costs["--seeds 400"] > costs[""]
+
+
+def test_ctrl_c_while_the_command_is_still_importing_is_one_line():
+    """The first seconds of a run are imports (torch, pandas): an interrupt there is one line too."""
+    proc = subprocess.Popen([sys.executable, "-m", "dlclaims", "list"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    time.sleep(0.4)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    if proc.returncode == 0:
+        pytest.skip("the command finished before the interrupt arrived")
+    assert proc.returncode == 130 and err.strip().splitlines() == ["dlclaims: interrupted; previous results left intact"], err
+
+
+def test_ctrl_c_to_the_main_process_alone_stops_the_run_at_once(toy):
+    started = toy.parent / "started"
+    proc = subprocess.Popen([sys.executable, "-m", "dlclaims", "run", "toy", "--workers", "2", "--seeds", "4",
+                             "--sleep", "30", "--marker", str(started)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "CI": "1"})
+    deadline = time.monotonic() + 90
+    while not started.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGINT)  # to the main process only, as `kill -INT PID` does
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and time.monotonic() - sent < 5, (proc.returncode, err)
