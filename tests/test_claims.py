@@ -5,7 +5,7 @@ import pytest
 import pandas as pd
 
 from dlclaims.suite.claims import (Added, Amendment, Claim, Estimate, Retired, Rule, Scope, at_least, at_most, between,
-                                   evaluate, exceeds, falls_below, ledger_problems, rule_changes, scope_table,
+                                   evaluate, exceeds, falls_below, ledger_problems, scope_table,
                                    within)
 
 
@@ -59,22 +59,22 @@ def _ledger(statistic="share at the last layer", rule="holds if the 95% CI is �
 
 def test_an_unrecorded_rule_change_is_refused_and_a_recorded_one_accepted():
     same = Claim("A1", "lecture", "s", "share at the last layer", at_least(0.9))
-    assert rule_changes(_ledger(), [same]) == []
-    assert rule_changes(_ledger(rule="≥ 0.9"), [same]) == []  # the compact form of newer ledgers
+    assert ledger_problems(_ledger(), [same]) == []
+    assert ledger_problems(_ledger(rule="≥ 0.9"), [same]) == []  # the compact form of newer ledgers
     moved = Claim("A1", "lecture", "s", "share at the last layer", at_least(0.8))
-    problems = rule_changes(_ledger(), [moved])
+    problems = ledger_problems(_ledger(), [moved])
     assert len(problems) == 1 and "rule changed for A1" in problems[0] and "Amendment('A1'" in problems[0]
     restated = Claim("A1", "lecture", "s", "share at layer 5", at_least(0.9))
-    assert len(rule_changes(_ledger(), [restated])) == 1
+    assert len(ledger_problems(_ledger(), [restated])) == 1
     amendment = Amendment("A1", "2026-11-23", old="share at the last layer | ≥ 0.9",
                           new="share at the last layer | ≥ 0.8", why="a reason")
-    assert rule_changes(_ledger(), [moved], [amendment]) == []
+    assert ledger_problems(_ledger(), [moved], [amendment]) == []
     wrong_old = Amendment("A1", "2026-11-23", old="something else | ≥ 0.9", new="share at the last layer | ≥ 0.8",
                           why="a reason")
-    assert len(rule_changes(_ledger(), [moved], [wrong_old])) == 1
+    assert len(ledger_problems(_ledger(), [moved], [wrong_old])) == 1
     new = Claim("A9", "lecture", "s", "new", at_least(0.5))
-    assert len(rule_changes(_ledger(), [same, new])) == 1  # a new row needs an Added entry
-    assert rule_changes(_ledger(), [same, new], [Added("A9", "2026-12-02", why="a reason")]) == []
+    assert len(ledger_problems(_ledger(), [same, new])) == 1  # a new row needs an Added entry
+    assert ledger_problems(_ledger(), [same, new], [Added("A9", "2026-12-02", why="a reason")]) == []
 
 
 # --- effect sizes ------------------------------------------------------------------------------

@@ -289,7 +289,7 @@ def test_the_rule_changes_against_the_first_baseline_are_recorded_in_the_ledger(
                    "test NLL of the MC average over the largest k masks − weight scaling (nats)"],
         rule=[region.format("in [0.9, 1.1]"), region.format("in [10, 200]"), region.format("in [-0.05, 0.05]")]))
     def rule_changes(entries):  # the rows this old ledger lacks are test_every_change_since_the_first_baseline's
-        return [p for p in claims_mod.rule_changes(before, ds.CLAIMS, entries) if p.startswith("rule changed")]
+        return [p for p in claims_mod.ledger_problems(before, ds.CLAIMS, entries) if p.startswith("rule changed")]
 
     assert len(rule_changes([])) == 3  # without amendments: refused
     assert rule_changes(ds.AMENDMENTS) == []

@@ -305,7 +305,7 @@ def test_units_are_balanced_and_distinct(module):
 
 def test_rule_changes_are_recorded_against_the_committed_ledger(module):
     committed = pd.read_csv(contract.results_root() / NAME / "claims.csv")
-    assert claims.rule_changes(committed, module.CLAIMS, module.AMENDMENTS) == []
+    assert claims.ledger_problems(committed, module.CLAIMS, module.AMENDMENTS) == []
 
 
 def test_every_amendment_says_what_the_row_was_and_is(module):

@@ -395,12 +395,6 @@ def committed_signed(row) -> dict[str, str]:
     return out
 
 
-def rule_changes(committed: pd.DataFrame, claims: Sequence[Claim],
-                 amendments: Sequence[LedgerEntry] = (), cfg=None) -> list[str]:
-    """The ledger's problems (kept under its old name: the rule was the first signed part)."""
-    return ledger_problems(committed, claims, amendments, cfg)
-
-
 def _committed_region(rule: str) -> str:
     """The region of a committed rule cell (ledgers before kinds stored the long sentence)."""
     prefix, suffix = "holds if the 95% CI is ", "; fails if it lies wholly outside"
