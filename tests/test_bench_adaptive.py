@@ -13,7 +13,7 @@ import time
 import pytest
 import torch
 
-from dlclaims.methods import data, replicas
+from dlclaims.methods import data
 import references
 from dlclaims.threads import one_thread
 

@@ -16,7 +16,7 @@ import pytest
 import torch
 from torch import nn
 
-from dlclaims.methods import data, hessian, nets
+from dlclaims.methods import data, nets
 import references
 from dlclaims.suite import contract
 from dlclaims.methods.hessian import loss_and_gradient, model_hessian, top_eigenpairs

@@ -148,7 +148,6 @@ def test_every_signed_part_changed_without_an_entry_is_refused(change, what):
     extra = [Claim("A0", "derived", "c", "control", at_least(0.5))] if what == "premise" else []
     problems = ledger_problems(_committed(), [claim, *extra], [Added("A0", "2026-12-02", "control")], Cfg)
     assert len(problems) == 1 and problems[0].startswith(f"{what} changed for A1")
-    old = _committed().iloc[0]
     old_text = {"kind": "lecture", "statement": "s", "rule": "share | ≥ 0.9", "premise": ""}[what]
     new_text = claim.signed(Cfg)[what]
     entry = Amendment("A1", "2026-12-02", old=old_text, new=new_text, why="a reason", what=what,

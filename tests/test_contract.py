@@ -4,8 +4,6 @@ table names in one line, helper files and folder families, figures drawn from (t
 from __future__ import annotations
 
 import argparse
-import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dlclaims.suite import cli, contract, results, runner
+from dlclaims.suite import cli, contract, results
 
 REPO = contract.REPO
 
