@@ -174,8 +174,8 @@ def undecided_lines(d: Path, claims: pd.DataFrame) -> list[str]:
         elif any(isinstance(v, float) and math.isnan(v) for v in (r.value, r.ci_low, r.ci_high)):
             lines.append(f"- **{r.claim}**: no estimate at this fidelity (NaN); more seeds cannot help until it has one")
         else:
-            lines.append(f"- **{r.claim}**: its interval does not come from replicates (a fit or a bound), so more "
-                         f"seeds would not narrow it")
+            lines.append(f"- **{r.claim}**: its interval is not a mean over per-seed values (a fit, a bound, a "
+                         f"median or a folded difference), so the seeds that would decide it are not estimated")
     return ["**Inconclusive rows** (and what would decide them):", ""] + lines + [""]
 
 
