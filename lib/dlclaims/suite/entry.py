@@ -34,5 +34,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def console() -> None:
-    """The console script: exit with :func:`main`'s status."""
-    raise SystemExit(main())
+    """The console script: exit with :func:`main`'s status. After an interrupt the process
+    leaves at once: an import cut short can leave the interpreter's shutdown to die of the same
+    SIGINT (status -2 instead of 130), and nothing is left to clean up (scratch folders are
+    removed, results swapped or not, as the run unwound)."""
+    status = main()
+    if status == 130:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    raise SystemExit(status)
