@@ -104,7 +104,7 @@ AMENDMENTS = [
         old="per-layer ratio of mean squared pre-activation, geometric mean over layers (He + ReLU) | in [0.9, 1.1]",
         new="mean squared pre-activation at the last layer / at layer 1, geometric mean of per-seed ratios "
             "(He + ReLU) | in [0.5, 2]",
-        why="issue 12: a per-layer band of ±10% allowed an end-to-end change from 0.006× to 107× over 49 layers, "
+        why="a per-layer band of ±10% allowed an end-to-end change from 0.006× to 107× over 49 layers, "
             "so the row could not fail for any init within 10% of He's. He et al. (2015, eq. 10) state the "
             "condition on the product over layers: judged end to end per seed, with a band of one Xavier layer's "
             "factor 2 (a per-layer gain within 1 ± 1.4%).",
@@ -114,7 +114,7 @@ AMENDMENTS = [
         old="largest between-channel share over all layers, the worse of BN and centred ReLU | ≤ 0.1",
         new="between-channel share of the linear output feeding BN, last layer minus layer 2, mean of per-seed "
             "differences (He + BN + ReLU) | ≤ 0.05",
-        why="issue 12: BN's share was measured on its normalised output, 1e-15 by construction, so the BN half "
+        why="BN's share was measured on its normalised output, 1e-15 by construction, so the BN half "
             "could not fail. BN is now judged on what it must undo, the linear output feeding it, by whether "
             "that share grows with depth (He + ReLU's grows 0.32 → 0.98); threshold 0.05 as A3's 'no collapse'. "
             "The centred ReLU half moved to new rows A5b (share) and A5c (second-moment drift).",
@@ -124,7 +124,7 @@ AMENDMENTS = [
         old="activation variance at the last layer / at layer 1 (old + tanh) | ≤ 0.01",
         new="activation variance at layer 5 / at layer 1 of a 5-layer net (old + tanh; Glorot & Bengio's depth), "
             "geometric mean of per-seed ratios | ≤ 0.0625",
-        why="issue 12: judged at the source's depth (Glorot & Bengio: 5 layers), where 3.5e-24 at depth 50 made it "
+        why="judged at the source's depth (Glorot & Bengio: 5 layers), where 3.5e-24 at depth 50 made it "
             "trivially true. Threshold: at least a halving per layer (1/16 over 4 transitions), stricter per layer "
             "than the old 0.01 over 49 transitions (0.91 per layer); we knew the depth-5 value exceeds 0.01. "
             "The depth-50 row is kept as A6a-50 (derived).",
@@ -134,7 +134,7 @@ AMENDMENTS = [
         old="activation variance at the last layer / at layer 1 (Xavier + tanh) | in [0.5, 2]",
         new="factor by which the activation variance changes from layer 1 to layer 5 of a 5-layer net (tanh), "
             "old init over Xavier, geometric mean of per-seed ratios | ≥ 2",
-        why="issue 12: the lecture's claim (004) is comparative, 'Xavier tries to reduce the change in variance' "
+        why="the lecture's claim (004) is comparative, 'Xavier tries to reduce the change in variance' "
             "relative to the old U(±1/√n), and Glorot & Bengio showed it on 5 layers; judged as a per-seed paired "
             "contrast at depth 5. The depth-50 absolute row is kept as A6b-50 (derived).",
         was="0.0258 [0.0250, 0.0266] fails", now="25.5 [25.4, 25.6] holds"),
@@ -143,46 +143,46 @@ AMENDMENTS = [
         old="gradient variance at layer 1 / at the last layer (Xavier + tanh) | in [0.5, 2]",
         new="factor by which the variance of ∂loss/∂pre-activation changes from layer 5 to layer 1 of a 5-layer "
             "net (tanh), old init over Xavier, geometric mean of per-seed ratios | ≥ 2",
-        why="issue 12: as A6b, for back-propagated gradients (004: 'the same happens in backprop'); the depth-50 "
+        why="as A6b, for back-propagated gradients (004: 'the same happens in backprop'); the depth-50 "
             "absolute row is kept as A6c-50 (derived).",
         was="0.0151 [0.0143, 0.0158] fails", now="24.2 [24.2, 24.3] holds"),
     # recorded late (2026-12-02): issue 12 (2026-11-23) also reworded four statements and added five rows
     Amendment("A5", "2026-12-02", what="statement", late=True,
               old="Batch norm (train mode) fixes this by design; so does Page's centred ReLU",
               new="Batch norm (train mode) fixes this by design",
-              why="recorded late: on 2026-11-23 (issue 12) its centred ReLU half moved to the derived rows A5b, A5c",
+              why="recorded late: on 2026-11-23 its centred ReLU half moved to the derived rows A5b, A5c",
               was="0.0314 [0.0225, 0.0402] holds", now="-0.0413 [-0.0557, -0.0268] holds"),
     Amendment("A6a", "2026-12-02", what="statement", late=True,
               old="Old init U(±1/√n) makes the signal die (with tanh)",
               new="Old init U(±1/√n) makes the signal die after a few layers (with tanh)",
-              why="recorded late: on 2026-11-23 (issue 12) it took the lecture's 'after a few layers' (depth 5)",
+              why="recorded late: on 2026-11-23 it took the lecture's 'after a few layers' (depth 5)",
               was="3.48e-24 [3.31e-24, 3.64e-24] holds", now="0.0103 [0.0102, 0.0104] holds"),
     Amendment("A6b", "2026-12-02", what="statement", late=True,
               old="Xavier keeps tanh activations at a similar scale across layers",
               new="Xavier reduces the change in tanh activation variance across layers, relative to the old init",
-              why="recorded late: on 2026-11-23 (issue 12) it became the lecture's comparative sentence (004)",
+              why="recorded late: on 2026-11-23 it became the lecture's comparative sentence (004)",
               was="0.0258 [0.0250, 0.0266] fails", now="25.5 [25.4, 25.6] holds"),
     Amendment("A6c", "2026-12-02", what="statement", late=True,
               old="Xavier keeps back-propagated gradients at a similar scale across layers (tanh)",
               new="Xavier reduces the change in tanh back-propagated gradient variance across layers, relative to "
                   "the old init",
-              why="recorded late: on 2026-11-23 (issue 12) it became comparative, as A6b's",
+              why="recorded late: on 2026-11-23 it became comparative, as A6b's",
               was="0.0151 [0.0143, 0.0158] fails", now="24.2 [24.2, 24.3] holds"),
     Added("A5b", "2026-12-02", late=True,
-          why="recorded late: added 2026-11-23 (issue 12) with the centred ReLU half of the old A5 (the worse of BN "
+          why="recorded late: added 2026-11-23 with the centred ReLU half of the old A5 (the worse of BN "
               "and centred ReLU, ≤ 0.1): the centred ReLU's largest share over layers, ≤ 0.05 as A3; first value "
               "0.0301 [0.0226, 0.0376] holds"),
     Added("A5c", "2026-12-02", late=True,
-          why="recorded late: added 2026-11-23 (issue 12): the centred ReLU's second-moment drift against A4's "
+          why="recorded late: added 2026-11-23: the centred ReLU's second-moment drift against A4's "
               "band, which the old A5 did not look at; first value 18.2 [7.81, 42.5] fails"),
     Added("A6a-50", "2026-12-02", late=True,
-          why="recorded late: added 2026-11-23 (issue 12): the old A6a (depth 50, ≤ 0.01) kept as a derived "
+          why="recorded late: added 2026-11-23: the old A6a (depth 50, ≤ 0.01) kept as a derived "
               "extrapolation when A6a moved to depth 5; first value 3.46e-24 [3.33e-24, 3.59e-24] holds"),
     Added("A6b-50", "2026-12-02", late=True,
-          why="recorded late: added 2026-11-23 (issue 12): the old A6b (depth 50, in [0.5, 2]) kept as a derived "
+          why="recorded late: added 2026-11-23: the old A6b (depth 50, in [0.5, 2]) kept as a derived "
               "extrapolation when A6b became comparative at depth 5; first value 0.0258 [0.0252, 0.0263] fails"),
     Added("A6c-50", "2026-12-02", late=True,
-          why="recorded late: added 2026-11-23 (issue 12): the old A6c (depth 50, in [0.5, 2]) kept as a derived "
+          why="recorded late: added 2026-11-23: the old A6c (depth 50, in [0.5, 2]) kept as a derived "
               "extrapolation when A6c became comparative at depth 5; first value 0.0150 [0.0143, 0.0156] fails"),
 ]
 
@@ -244,7 +244,7 @@ FULL = Config(study_inputs=512, sweep_depths=(2, 3, 4, 7, 10, 20, 30), seeds=24)
 DEVICES = ("cpu", "cuda")
 
 
-# the smallest set-up whose statistics can tell a claim from an artefact of its size (issue 30)
+# the smallest set-up whose statistics can tell a claim from an artefact of its size
 MIN_WIDTH = 32  # the share is the spread of `width` channel means: 1 channel has share 0; at 32, √(2/32) = ¼ error
 MIN_SHARE_INPUTS = round(4 / NO_COLLAPSE)  # sampling alone leaves a share ≈ 1/inputs: at most ¼ of "no collapse"
 INPUTS_PER_CLASS = 10  # a head at chance puts ≈ 1/classes of the inputs in its largest class, not half by few draws

@@ -139,7 +139,7 @@ CLAIMS = [
 ]
 
 LATE = "2026-12-02"
-_B7_WHY = ("issue 21: '≤ 1' let any reduction at all count as smoothing; the lecture's 'smoothens' is Santurkar's "
+_B7_WHY = ("'≤ 1' let any reduction at all count as smoothing; the lecture's 'smoothens' is Santurkar's "
            "'significantly smoother', so BN must at least halve the no-BN value, the factor B3 asks of λmax")
 
 
@@ -150,7 +150,7 @@ def _santurkar_amendment(claim: str, was: str, now: str) -> Amendment:
 
 
 def _added_late(claim: str, why: str) -> Added:
-    return Added(claim, LATE, why=f"recorded late (issue 21): added on 2026-11-23 after the first baseline; {why}",
+    return Added(claim, LATE, why=f"recorded late: added on 2026-11-23 after the first baseline; {why}",
                  late=True)
 
 
@@ -160,7 +160,7 @@ _ADDED = {"B0": "the premise of the conv rows B1-B5 (do both nets of a seed trai
              for row in ("B1a", "B1b", "B2", "B3", "B5a", "B5b", "B5c", "B5d")}}
 _CONV_SETUP = dict(what="setup", old="logit scale 0.125; raw input; lr 0.3; 100 steps",
                    new="logit scale 1; standardised input; lr 0.05; 150 steps", late=True,
-                   why="recorded late (issue 21): on 2026-11-23 the conv net's set-up changed from Page's logit scale "
+                   why="recorded late: on 2026-11-23 the conv net's set-up changed from Page's logit scale "
                        "0.125 on raw [0, 1] pixels, lr 0.3 and 100 steps (most no-BN nets stayed on the initial "
                        "plateau) to logit scale 1 on standardised input, lr 0.05 and 150 steps, chosen on pilot "
                        "seeds 100-109 by the premise B0 alone")
@@ -188,7 +188,7 @@ AMENDMENTS = [
               old="largest relative difference of the top-3 eigenvalues, worst variant per seed (MLP, trained) | ≤ 0.01",
               new="largest relative difference of the top-3 eigenvalues, worst variant (conv net, trained, seed 0) "
                   "| ≤ 0.01",
-              why="issue 11: a methods check (both solvers see the same operator; it holds by construction), so it "
+              why="a methods check (both solvers see the same operator; it holds by construction), so it "
                   "becomes a check row on one seed, its informative number the product counts; the power solves "
                   "moved to the conv net, whose products are cheaper than the 6×256 MLP's",
               was="2.53e-05 [-2.28e-05, 7.34e-05] holds", now="5.72e-06 [5.72e-06, 5.72e-06] holds"),
@@ -203,11 +203,11 @@ AMENDMENTS = [
               old="largest stable learning rate, BN / no BN, geometric mean over seeds (MLP) | ≥ 4",
               new="largest stable learning rate (√2 grid; stable: finite, never above 10× the initial loss, last-10 "
                   "mean ≤ ½ initial loss), BN / no BN, geometric mean of per-seed ratios (3×128 MLP) | ≥ 4",
-              why="issue 11: the old rule (last-10 mean below the initial loss) counted chance-level runs "
+              why="the old rule (last-10 mean below the initial loss) counted chance-level runs "
                   "(2.23 vs ln 10 = 2.30) as stable, and at lr ≥ 6.4 runs are chaotic; the ×2 grid with 3 seeds "
                   "gave [2.9, 90]. Stability now excludes chance-level runs, on a √2 grid with 8 seeds",
               was="16 [2.86, 89.5] inconclusive", now="9.51 [8.15, 11.1] holds"),
-    # recorded late (issue 21): the rows added and the conv set-up change of 2026-11-23
+    # recorded late: the rows added and the conv set-up change of 2026-11-23
     *(_added_late(claim, why) for claim, why in _ADDED.items()),
     Amendment("B1a", LATE, **_CONV_SETUP,
               was="B1a 0.536 [0.370, 0.702] inconclusive; B3 0.352 [0.125, 0.989] inconclusive",
@@ -215,7 +215,7 @@ AMENDMENTS = [
     Amendment("B3", LATE, **_CONV_SETUP,
               was="B1a 0.536 [0.370, 0.702] inconclusive; B3 0.352 [0.125, 0.989] inconclusive",
               now="B1a 0.705 [0.687, 0.723] holds; B3 0.189 [0.165, 0.216] holds"),
-    # issue 21: effect sizes
+    # effect sizes
     _santurkar_amendment("B7a", was="0.167 [0.121, 0.232] holds", now="0.208 [0.0791, 0.547] inconclusive"),
     _santurkar_amendment("B7b", was="0.0798 [0.0678, 0.0939] holds", now="0.0976 [0.0688, 0.139] holds"),
     _santurkar_amendment("B7c", was="0.191 [0.147, 0.248] holds", now="0.207 [0.182, 0.235] holds"),

@@ -133,14 +133,14 @@ AMENDMENTS = [
               old="layer 1: mean over units and test digits of (MC mean − p × full)² / SE², 200 masks (≈ 1 if exact) "
                   "| in [0.9, 1.1]",
               new=SIGNATURE["D1a"],
-              why="issue 12: the passes went from 200 to 1000 (D3b needs at least 1000 masks), and the statistic now "
+              why="the passes went from 200 to 1000 (D3b needs at least 1000 masks), and the statistic now "
                   "says the (M − 3)/(M − 1) normalisation it always applied; the row is kind derived (layer 1 is "
                   "exact by linearity: it calibrates the Monte-Carlo statistic)",
               was="1.001 [0.9885, 1.013] holds", now="1.003 [0.9905, 1.016] holds"),
     Amendment("D1c", "2026-11-23",
               old="D1b: layer 2: the same mean z² (≫ 1 when the gap is real, not MC noise) | ≥ 2",
               new="D1b retired; D1c (relative bias, MC noise removed) is the one row for the bias deeper in the net",
-              why="issue 12: D1b's mean z² grows with the number of masks M (1.33, 2.22, 5.90 at M = 50, 200, 800) "
+              why="D1b's mean z² grows with the number of masks M (1.33, 2.22, 5.90 at M = 50, 200, 800) "
                   "because a fixed bias over a shrinking SE grows like √M: its verdict depended on M and contradicted "
                   "D1c, which measures the same bias directly. D1c is unchanged; a test over two M shows it does not drift",
               was="D1b 1.531 [1.496, 1.565] fails; D1c 0.02734 [0.02593, 0.02876] holds",
@@ -148,7 +148,7 @@ AMENDMENTS = [
     Amendment("D3b", "2026-11-23",
               old="k*: smallest k with MC accuracy ≥ weight scaling's; geometric mean over seeds | in [10, 200]",
               new=SIGNATURE["D3b"],
-              why="issue 12: 3 of 5 seeds never reached weight scaling's accuracy within 200 masks and got an invented "
+              why="3 of 5 seeds never reached weight scaling's accuracy within 200 masks and got an invented "
                   "10 × 200, which made the estimate (502 [39, 6480]); reaching the target exactly is ill-posed when "
                   "the ensemble's limit sits at or just below it. Now a tolerance δ (10% of the single-mask gap) "
                   "declared before this run, though after the old baseline had been seen; ≥ 1000 masks; censored "
@@ -157,7 +157,7 @@ AMENDMENTS = [
     Amendment("D3d", "2026-11-23",
               old="test NLL of the MC average over the largest k masks − weight scaling (nats) | in [-0.05, 0.05]",
               new=SIGNATURE["D3d"],
-              why="issue 12: the ±0.05-nat margin had no anchor and does not scale with the NLL (0.20 nats here); "
+              why="the ±0.05-nat margin had no anchor and does not scale with the NLL (0.20 nats here); "
                   "the ratio within 10% uses the suite's one declared 'close' (D1c's, declared before any run). "
                   "Chosen after the old baseline was seen (0.026 nats, 13% of the NLL): it turns that 'holds' into "
                   "'fails', not the reverse",
@@ -167,32 +167,32 @@ AMENDMENTS = [
                   "D4b: test accuracy with dropout − without (500 training digits) | ≥ 0",
               new="train-test gap in NLL (test − train, nats) without dropout − with dropout (500 training digits) "
                   "| ≥ 0",
-              why="issue 10: D4a and D4b were the same number (0.0174) counted twice (both nets reach train "
+              why="D4a and D4b were the same number (0.0174) counted twice (both nets reach train "
                   "accuracy 1.0, so the gap difference equals the test-accuracy difference); the NLL gap does not "
                   "saturate, and it is one claim measured once",
               was="D4a 0.0174 [0.01498, 0.01982] holds; D4b the same number", now="0.2051 [0.1868, 0.2234] holds"),
-    # Foundation v3 (issue 21): effect sizes and positive controls
+    # Foundation v3: effect sizes and positive controls
     Amendment("D4", "2026-12-02",
               old="train-test gap in NLL (test − train, nats) without dropout − with dropout (500 training digits) "
                   "| ≥ 0",
               new=SIGNATURE["D4"],
-              why="issue 21: '≥ 0' was sign-only (any reduction, however small, passed); now a reduction of at least "
+              why="'≥ 0' was sign-only (any reduction, however small, passed); now a reduction of at least "
                   "0.05 nats, the suite's one declared NLL change that counts (D2b's 'hurts'), chosen from that "
                   "declaration, not from this row's value",
               was="0.2051 [0.1868, 0.2234] holds", now="0.1967 [0.1769, 0.2166] holds"),
     Added("D3f", "2026-12-02",
-          why="issue 21: the positive control of D3a, D3b and D3e (their premise): an equivalence 'within one point' "
+          why="the positive control of D3a, D3b and D3e (their premise): an equivalence 'within one point' "
               "and a k* within δ say nothing where a single mask is already as accurate as weight scaling (δ would "
               "be 0, k* 1)"),
     Added("D3g", "2026-12-02",
-          why="issue 21: the positive control of D3d (its premise): 'the ensemble's NLL within 10% of weight "
+          why="the positive control of D3d (its premise): 'the ensemble's NLL within 10% of weight "
               "scaling's' says nothing where even a single mask is within 10%"),
     Added("D4c", "2026-12-02",
-          why="issue 21: the positive control of D4 (its premise): a net without dropout that does not overfit "
+          why="the positive control of D4 (its premise): a net without dropout that does not overfit "
               "the small set by D4's margin leaves nothing for dropout to reduce"),
     # recorded late (an audit of results/dropout-scaling/claims.csv, c90b86a -> 4e52b2e, found no entry)
     Amendment("D1a", "2026-12-02", old="lecture", new="derived", what="kind", late=True,
-              why="recorded late: at commit 4e52b2e (issue 12) the row became kind derived (layer 1 is exact by "
+              why="recorded late: at commit 4e52b2e the row became kind derived (layer 1 is exact by "
                   "linearity; the row calibrates the Monte-Carlo statistic); the change was told only in the "
                   "2026-11-23 rule amendment's reason",
               was="1.001 [0.9885, 1.013] holds", now="1.003 [0.9905, 1.016] holds"),
@@ -236,13 +236,13 @@ AMENDMENTS = [
                   "can only fail through a bug)",
               was="3.331e-16 holds", now="3.331e-16 holds"),
     Retired("D1b", "2026-12-02", late=True, was="1.531 [1.496, 1.565] fails",
-            why="recorded late: retired at commit 4e52b2e (issue 12; told in D1c's 2026-11-23 amendment): its mean "
+            why="recorded late: retired at commit 4e52b2e (told in D1c's 2026-11-23 amendment): its mean "
                 "z² grows like √M for a fixed bias, so its verdict depended on the number of masks"),
     Retired("D4a", "2026-12-02", late=True, was="0.0174 [0.01498, 0.01982] holds",
-            why="recorded late: retired at commit 4e52b2e (issue 10; told in D4's 2026-11-23 amendment): both nets "
+            why="recorded late: retired at commit 4e52b2e (told in D4's 2026-11-23 amendment): both nets "
                 "reach train accuracy 1, so the accuracy gap saturated and equalled D4b"),
     Retired("D4b", "2026-12-02", late=True, was="0.0174 [0.01498, 0.01982] holds",
-            why="recorded late: retired at commit 4e52b2e (issue 10; told in D4's 2026-11-23 amendment): the same "
+            why="recorded late: retired at commit 4e52b2e (told in D4's 2026-11-23 amendment): the same "
                 "number as D4a counted twice; D4 (the NLL gap) replaced both"),
     Added("D2d", "2026-12-02", late=True,
           why="recorded late: added at commit 4e52b2e, the check that without biases omitting the scaling cannot "

@@ -110,7 +110,7 @@ _E2_WHY = ("changed after a first quick run, before the first committed baseline
 _E2_ROWS = {"E2a": ("GD", "quadratics", "[0.9, 1.1]"), "E2b": ("NAG", "quadratics", "[0.4, 0.6]"),
             "E2c": ("heavy ball", "quadratics", "[0.4, 0.6]"), "E2d": ("GD", "logistic", "[0.9, 1.1]"),
             "E2e": ("NAG", "logistic", "[0.4, 0.6]")}
-_E1_WHY = ("issue 13: E1 measured GD only on quadratics, where its gap is at most 1/(2e) = 0.18 of the bound, "
+_E1_WHY = ("E1 measured GD only on quadratics, where its gap is at most 1/(2e) = 0.18 of the bound, "
            "so the bound rows could not come near their boundary. GD's exact worst case over L-smooth convex "
            "functions is a Huber function (Drori & Teboulle 2014), which is now one of the worst cases, and the "
            "worst-case gap at each T is the largest over every instance")

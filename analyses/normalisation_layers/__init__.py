@@ -181,20 +181,20 @@ AMENDMENTS: list[Amendment | Added] = [
               new=signature(G1B_STATISTIC, "in [0.99, 1.01]"), why="as G1: judged at every m, not by an envelope",
               was="1.001 [0.9984, 1.004] holds", now="0.9977 [0.9949, 1.003] holds"),
     Amendment("G8b", "2026-12-02", old=signature(_R2_CHANGE, "≤ 0"), new=signature(_R2_CHANGE, "≤ -0.05"),
-              why="issue 21: a sign-only rule; escaping the linear regime must move R² by the width of G8's linear "
+              why="a sign-only rule; escaping the linear regime must move R² by the width of G8's linear "
                   "band (1 − 0.95), not by any amount",
               was="-0.001901 [-0.002648, -0.001155] holds", now="-0.002064 [-0.002224, -0.001903] fails"),
     Amendment("G8c", "2026-12-02", old=signature(_ACC_AFFINE, "≥ 0"), new=signature(_ACC_AFFINE, "≥ 0.00555556"),
-              why="issue 21: a sign-only rule; 'suffers' must be at least two test digits of 360 (one is the "
+              why="a sign-only rule; 'suffers' must be at least two test digits of 360 (one is the "
                   "accuracy's resolution)",
               was="0.005556 [-0.001345, 0.01246] inconclusive", now="-0.002778 [-0.01473, 0.009174] inconclusive"),
     Amendment("G15b", "2026-12-02", old=signature(_LN_NONE, "≥ 0"), new=signature(_LN_NONE, "≥ 0.00555556"),
-              why="issue 21: a sign-only rule; 'better' must be at least two test digits of 360 (one is the "
+              why="a sign-only rule; 'better' must be at least two test digits of 360 (one is the "
                   "accuracy's resolution)",
               was="0.00463 [-0.02326, 0.03252] inconclusive", now="0.00463 [0.0006457, 0.008614] inconclusive"),
-    Added("G10c", "2026-12-02", why="issue 21: G10's premise; BN can make two more init scales train only where the "
+    Added("G10c", "2026-12-02", why="G10's premise; BN can make two more init scales train only where the "
                                     "plain net fails at two or more"),
-    Added("G13d", "2026-12-02", why="issue 21: G13's premise; 'dropout is unnecessary with BN' says something only "
+    Added("G13d", "2026-12-02", why="G13's premise; 'dropout is unnecessary with BN' says something only "
                                     "where dropout helps the same net without BN"),
 ]
 

@@ -116,7 +116,7 @@ CLAIMS = [
 _C2B_FIRST = "final gap of the last iterate / of the averaged iterate, most favourable (problem, h)"
 _C2B_WORST = "final gap of the last iterate / of the averaged iterate, worst (problem, h)"
 _BY_ID = {c.id: c for c in CLAIMS}
-_ISSUE_13 = "recorded late: made in commit ed0bea8 (issue 13, 2026-11-23) without a ledger entry"
+_ISSUE_13 = "recorded late: made in commit ed0bea8 (2026-11-23) without a ledger entry"
 _BOUND_IS_A_THEOREM = ("a theorem's bound for the averaged iterate, measured over the bound with R and G² measured "
                        "on the run (G² the largest logged chain-mean ‖ĝ_k‖²): the ratio can exceed 1 only through a "
                        "bug in the chains, the averaging or the bound, so the row checks the implementation and is "
@@ -132,7 +132,7 @@ AMENDMENTS = [
               was="0.607 [0.584, 0.629] holds", now="525 [491, 566] fails"),
     Amendment("C2b", "2026-11-23", old=signature(_C2B_WORST, "≤ 1.1"),
               new=signature(_BY_ID["C2b"].statistic, "≤ 1.1"),
-              why="issue 13: at a constant step the averaged iterate keeps converging (Bach & Moulines) while the "
+              why="at a constant step the averaged iterate keeps converging (Bach & Moulines) while the "
                   "last iterate plateaus, so the ratio grows with K (525 at K = 20 000, 46 at K = 2000) and measures "
                   "the horizon, not the aside; the lecture makes the aside beside its bound for a general schedule "
                   "and x̂ the step-weighted average, so it is tested there (decaying schedules, declared K); the "
@@ -140,7 +140,7 @@ AMENDMENTS = [
               was="525 [491, 566] fails", now="0.679 [0.667, 0.694] holds"),
     Amendment("C6a", "2026-11-23", old=signature("fitted exponent of GD's gap vs k (ls_flat)", "in [-1.2, -0.8]"),
               new=signature(_BY_ID["C6a"].statistic, "≤ 1"),
-              why="issue 13: one exponent on one instance measures its spectrum (GD's local slope on ls_flat drifts "
+              why="one exponent on one instance measures its spectrum (GD's local slope on ls_flat drifts "
                   "from -0.72 to -1.38; the CI measured curvature, not noise); O(1/k) is the theorem's bound "
                   "L R²/(2k), judged at every k as the nesterov family's E1",
               was="-0.827 [-0.937, -0.718] inconclusive", now="0.0940 [0.0940, 0.0940] holds"),
@@ -148,7 +148,7 @@ AMENDMENTS = [
               old=signature("fitted exponent of the last-iterate gap of SGD with h_max/√(k+1) (ls_flat)",
                             "in [-0.65, -0.35]"),
               new=signature(_BY_ID["C6b"].statistic, "in [-0.65, -0.35]"),
-              why="issue 13: the old -0.33 came mostly from the deterministic bias term across nearly flat "
+              why="the old -0.33 came mostly from the deterministic bias term across nearly flat "
                   "directions, not from the noise the O(1/√k) rate is about; the noise part (chains started at x*) "
                   "over the last decade is that term; the bound itself is the new row C6d",
               was="-0.334 [-0.340, -0.327] fails", now="-0.514 [-0.549, -0.480] holds"),
@@ -156,7 +156,7 @@ AMENDMENTS = [
               old=signature("fitted exponent of the last-iterate gap of SGD with α₀/(k+k₀) (logistic_l2)",
                             "in [-1.2, -0.8]"),
               new=signature(_BY_ID["C6c"].statistic, "in [-1.2, -0.8]"),
-              why="issue 13: the old statistic could not tell its schedule from h/√k (h_max/√(k+1) gave -0.905, "
+              why="the old statistic could not tell its schedule from h/√k (h_max/√(k+1) gave -0.905, "
                   "inside [-1.2, -0.8]); the noise part over the last decade separates them (negative control C6e)",
               was="-0.977 [-0.985, -0.968] holds", now="-1.00 [-1.02, -0.985] holds"),
     # --- history recorded late (an audit of the ledger, 2026-12-02) --------------------------------
@@ -206,7 +206,7 @@ AMENDMENTS = [
     Added("C6f", "2026-12-02", late=True,
           why=f"{_ISSUE_13}: the measured noise part against the exact moment recursion (ls_flat) "
               "(first baseline value 0.964 [0.941, 0.992] holds)"),
-    # --- Foundation v3 (issue 21): theorem bounds are checks, comparisons carry a margin --------
+    # --- Foundation v3: theorem bounds are checks, comparisons carry a margin --------
     Amendment("C2a", "2026-12-02", old="lecture", new="check", what="kind", why=_BOUND_IS_A_THEOREM,
               was="0.392 [0.389, 0.395] holds", now="0.391 [0.388, 0.395] holds"),
     Amendment("C6a", "2026-12-02", old="lecture", new="check", what="kind", why=_GD_BOUND,
@@ -215,12 +215,12 @@ AMENDMENTS = [
               was="0.348 [0.341, 0.355] holds", now="0.360 [0.352, 0.367] holds"),
     Amendment("C3", "2026-12-02", old=signature(_BY_ID["C3"].statistic, "≤ 0"),
               new=signature(_BY_ID["C3"].statistic, SOONER.region()),
-              why="issue 21: '≤ 0' passed any effect however small; 'sooner' now means at least 2x sooner over "
+              why="'≤ 0' passed any effect however small; 'sooner' now means at least 2x sooner over "
                   "the 32-fold step grid (slope ≤ -0.2), more than the 0.12 one logged step of k can move it",
               was="-1.044 [-1.053, -1.037] holds", now="-1.068 [-1.076, -1.059] holds"),
     Amendment("C4", "2026-12-02", old=signature(_BY_ID["C4"].statistic, "≤ 1"),
               new=signature(_BY_ID["C4"].statistic, BELOW_PLATEAU.region()),
-              why="issue 21: '≤ 1' passed any effect however small; 'below' now means at least 10% below the lowest "
+              why="'≤ 1' passed any effect however small; 'below' now means at least 10% below the lowest "
                   "plateau, outside the family's 10% tolerance for 'the same' (C1d, C6f)",
               was="0.292 [0.279, 0.304] holds", now="0.285 [0.275, 0.297] holds"),
 ]
