@@ -33,9 +33,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence, Union
+from typing import TYPE_CHECKING, Any, Mapping, Sequence, Union
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 HOLDS, FAILS, INCONCLUSIVE, UNTESTABLE = "holds", "fails", "inconclusive", "untestable"
 VERDICTS = (HOLDS, FAILS, INCONCLUSIVE, UNTESTABLE)
@@ -322,6 +323,8 @@ def evaluate(claims: Sequence[Claim], estimates: Mapping[str, Any], cfg=None) ->
                          premise=claim.premise or "", setup=claim.setup_text(cfg), verdict=verdicts[claim.id]))
     for row in rows:
         row["verdict"] = _with_premise(row["claim"], verdicts, {c.id: c.premise for c in claims})
+    import pandas as pd
+
     return pd.DataFrame(rows, columns=CLAIM_COLUMNS)
 
 
@@ -345,6 +348,8 @@ def scope_table(claims: Sequence[Claim], estimates: Mapping[str, Any]) -> pd.Dat
             rows.append(dict(claim=claim.id, knob=claim.scope.knob, at=str(at),
                              headline=str(at) == str(claim.scope.lecture), value=est.value, ci_low=est.ci_low,
                              ci_high=est.ci_high, verdict=claim.rule.verdict(est)))
+    import pandas as pd
+
     return pd.DataFrame(rows, columns=SCOPE_COLUMNS)
 
 

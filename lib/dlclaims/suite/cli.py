@@ -1,7 +1,8 @@
-"""``dlclaims``: list, run, check and report the lecture-claim analyses.
+"""``dlclaims``: list, run, check, show and report the lecture-claim analyses.
 
 Bad input gets one line on stderr naming the bad value and what is allowed, exit 2,
-and nothing in results/ changes.
+and nothing in results/ changes. ``list``, ``show``, ``--help`` and ``--version`` never import
+torch or an analysis (they read the files), so they answer at once.
 """
 
 from __future__ import annotations
@@ -14,16 +15,17 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from dlclaims.suite import config, contract, regression, results, runner
+from dlclaims.suite import config, contract
 from dlclaims.suite.contract import UsageError
 
 EPILOG = """examples:
   dlclaims list
+  dlclaims show B2                            (one claim: quote, rule, value, seeds, scope, ledger, figures)
   dlclaims run activation-collapse --quick
   dlclaims run activation-collapse --help     (the analysis's own options)
   dlclaims run --all --workers 8              (every analysis as one job; --only/--skip select)
   dlclaims check activation-collapse
-  dlclaims report"""
+  dlclaims report --html                      (also results/report.html, for a browser)"""
 
 
 def build_parser() -> config.Parser:
@@ -31,6 +33,7 @@ def build_parser() -> config.Parser:
                              formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=config.Parser)
     sub.required = True
+    parser.add_argument("--version", action="version", version=f"dlclaims {version()}")
     sub.add_parser("list", help="list the analyses and their titles")
     run = sub.add_parser("run", help="run one analysis and write results/NAME/", add_help=False,
                          description="Run one analysis. `dlclaims run NAME --help` lists its options.")
@@ -47,12 +50,33 @@ def build_parser() -> config.Parser:
                             description="Write the report (results/README.md) from the result tables.")
     report.add_argument("--results", type=Path, default=None, metavar="DIR", help="results root")
     report.add_argument("--redraw", action="store_true", help="also redraw every figure from its tables")
+    report.add_argument("--html", action="store_true",
+                        help="also write report.html: the summary filterable by family, kind and verdict, each "
+                             "claim expandable, the figures inline (one static file, no server)")
+    show = sub.add_parser("show", help="everything about one claim: quote, rule, value, seeds, scope, ledger, figures",
+                          description="Print one claim from the committed results: the lecture quote with its "
+                                      "course, kind, statistic, rule and margin, value with interval, per-seed "
+                                      "values, the scope strip, the premise, seeds-to-decide, the ledger entries "
+                                      "and its figures.")
+    show.add_argument("claim", help="a claim id, e.g. B2 or G11 (case-insensitive)")
+    show.add_argument("--json", action="store_true", help="print it as JSON, for scripts")
+    show.add_argument("--results", type=Path, default=None, metavar="DIR", help="results root")
     return parser
 
 
+def version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("dlclaims")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def cmd_list() -> int:
+    """Each analysis with its TITLE, read from the file (an analysis that does not parse says so)."""
     for name in contract.names():
-        print(f"{name:24s} {contract.load(name).TITLE}")
+        print(f"{name:26s} {contract.title_of(name)}")
     return 0
 
 
@@ -62,11 +86,15 @@ def cmd_run(name: str | None, rest: Sequence[str]) -> int:
               "                        [--scheduler ADDRESS] [--dry-run] [--out DIR] [--device {cpu,cuda}] [options]\n\n"
               "analyses: " + ", ".join(contract.names()) + "\n`dlclaims run NAME --help` lists NAME's options.")
         return 0 if name else 2
+    from dlclaims.suite import runner
+
     runner.run(contract.load(name), rest)
     return 0
 
 
 def cmd_check(names: Sequence[str], root: Path | None) -> int:
+    from dlclaims.suite import regression, results
+
     root = root if root is not None else contract.results_root()
     if not root.is_dir():
         raise UsageError(f"results directory '{root}' does not exist")
@@ -86,8 +114,8 @@ def cmd_check(names: Sequence[str], root: Path | None) -> int:
     return 1 if failed else 0
 
 
-def cmd_report(root: Path | None, redraw: bool) -> int:
-    from dlclaims.suite import report
+def cmd_report(root: Path | None, redraw: bool, html: bool = False) -> int:
+    from dlclaims.suite import report, results, runner
 
     root = root if root is not None else contract.results_root()
     if not root.is_dir():
@@ -100,6 +128,18 @@ def cmd_report(root: Path | None, redraw: bool) -> int:
             if failed:
                 raise runner.FigureError(f"{d.name}: figure(s) failed: {'; '.join(failed)}")
     print(f"wrote {report.write(root)}")
+    if html:
+        from dlclaims.suite import html_report
+
+        print(f"wrote {html_report.write(root)}")
+    return 0
+
+
+def cmd_show(claim: str, root: Path | None, as_json: bool) -> int:
+    from dlclaims.suite import claim_view
+
+    view = claim_view.find(root if root is not None else contract.results_root(), claim)
+    print(json.dumps(view, indent=2, default=str) if as_json else claim_view.text(view))
     return 0
 
 
@@ -142,6 +182,8 @@ def cmd_run_all(argv: Sequence[str]) -> int:
     names = [n for n in names if n not in known.skip]
     if not names:
         raise UsageError("no analysis selected (--only and --skip leave none)")
+    from dlclaims.suite import results, runner
+
     workers = known.workers or config.default_workers()
     plans = [runner.plan(contract.load(name), rest, workers_default=workers) for name in names]
     if known.dry_run:
@@ -177,11 +219,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_run(args.name, args.rest)
         if args.command == "check":
             return cmd_check(args.name, args.results)
-        return cmd_report(args.results, args.redraw)
-    except (UsageError, results.ResultsError) as err:
+        if args.command == "show":
+            return cmd_show(args.claim, args.results, args.json)
+        return cmd_report(args.results, args.redraw, args.html)
+    except (UsageError, contract.ResultsError) as err:
         print(f"dlclaims: error: {err}", file=sys.stderr)
         return 2
-    except (runner.UnitError, runner.FigureError) as err:
+    except Exception as err:  # a unit or a figure failed: named in one line, exit 1
+        runner = sys.modules.get("dlclaims.suite.runner")
+        if runner is None or not isinstance(err, (runner.UnitError, runner.FigureError)):
+            raise
         print(f"dlclaims: error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

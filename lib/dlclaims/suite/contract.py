@@ -23,17 +23,18 @@ import os
 import sys
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable, Mapping, Protocol, Sequence
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol, Sequence
 
 from dlclaims.suite import claims as claims_mod
 
+if TYPE_CHECKING:  # pandas loads only where tables are made: `dlclaims list` stays instant
+    import pandas as pd
+
 REPO = Path(__file__).resolve().parents[3]
 FIDELITIES = ("quick", "default", "full")
-RESERVED_TABLES = ("claims", "claim_seeds", "claim_scope", "facts")  # written by the runner, never by an analysis
+RESERVED_TABLES = ("claims", "claim_seeds", "claim_samples", "claim_scope", "facts")  # written by the runner, never by an analysis
 
-Tables = dict[str, pd.DataFrame]
+Tables = dict[str, "pd.DataFrame"]
 Unit = dict[str, Any]
 
 
@@ -79,6 +80,10 @@ class Tol:
 
     rtol: float = 1e-4
     atol: float = 1e-8
+
+
+class ResultsError(Exception):
+    """A results file that cannot be read: names the file and the problem in one line."""
 
 
 class UsageError(Exception):
@@ -132,6 +137,24 @@ def path_of(name: str) -> Path:
     """The file that defines analysis ``name``: ``<stem>.py`` or ``<stem>/__init__.py``."""
     stem = analyses_dir() / name.replace("-", "_")
     return stem.with_suffix(".py") if stem.with_suffix(".py").exists() else stem / "__init__.py"
+
+
+def title_of(name: str) -> str:
+    """The analysis's ``TITLE``, read from its file without importing it (no torch, no units)."""
+    import ast
+
+    path = path_of(name)
+    try:
+        tree = ast.parse(path.read_text(), filename=str(path))
+    except (OSError, SyntaxError) as err:
+        return f"(cannot be read: {type(err).__name__})"
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "TITLE" for t in node.targets):
+            try:
+                return str(ast.literal_eval(node.value))
+            except ValueError:
+                break
+    return "(no literal TITLE)"
 
 
 def module_name_of(name: str) -> str:

@@ -23,20 +23,18 @@ from typing import Iterator, Mapping
 import pandas as pd
 
 from dlclaims.suite.claims import UNTESTABLE, VERDICTS, Estimate, rule_of_region
+from dlclaims.suite.contract import ResultsError  # defined there, where `dlclaims list` can catch it without pandas
 
 CLAIMS_FILE = "claims.csv"
 SEEDS_TABLE = "claim_seeds"  # per claim: seeds, spread and seeds_to_decide (the runner writes it)
+SAMPLES_TABLE = "claim_samples"  # per claim: the per-seed values its headline interval was computed from
 SCOPE_TABLE = "claim_scope"  # per scoped claim and knob value: the estimate and verdict (the runner writes it)
 FACTS_TABLE = "facts"  # the named numbers an analysis's method text cites (optional)
 META_FILE = "meta.json"
 # Eight significant digits: far above any tolerance, and stable bytes on one machine.
 FLOAT_FORMAT = "%.8g"
 META_KEYS = ("analysis", "title", "lecture", "fidelity", "argv")
-PACKAGES = ("dlclaims", "torch", "numpy", "scipy", "pandas", "scikit-learn", "mlxtend", "matplotlib")
-
-
-class ResultsError(Exception):
-    """A results file that cannot be read: names the file and the problem in one line."""
+PACKAGES = ("dlclaims", "torch", "numpy", "scipy", "pandas", "scikit-learn", "mlxtend", "mnist1d", "matplotlib")
 
 
 def write_csv(table: pd.DataFrame, path: Path) -> None:

@@ -17,6 +17,7 @@ import dataclasses
 import hashlib
 import io
 import json
+import math
 import os
 import pickle
 import random
@@ -36,7 +37,7 @@ from dlclaims.suite import claims as claims_mod
 from dlclaims.suite import config, contract, results, stats
 from dlclaims.suite.contract import ContractError, Tables, UsageError
 from dlclaims.suite.executors import executor
-from dlclaims.suite.progress import progress
+from dlclaims.suite.progress import Ticker, progress
 from dlclaims.threads import one_thread
 
 
@@ -119,15 +120,30 @@ def concatenate(parts: Sequence[Tables]) -> Tables:
 
 # --- the run ---------------------------------------------------------------------------------
 
-def judge(module: ModuleType, tables: Tables, cfg) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The claims table, the per-claim seed table (:func:`stats.seed_table`) and the scope
-    table (:func:`claims.scope_table`) from the units' tables; a claim-id mismatch or a
-    reserved table name is one line."""
+def judge(module: ModuleType, tables: Tables, cfg) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """The claims table and the runner's own tables beside it (those with rows): per-claim seed
+    counts (:func:`stats.seed_table`), per-seed values (:func:`stats.sample_table`) and the scope
+    strip (:func:`claims.scope_table`); a claim-id mismatch or a reserved table name is one line."""
     contract.check_tables(module, tables)
     estimates = module.estimate(tables, cfg)
     contract.check_estimate_ids(module, estimates)
-    return (claims_mod.evaluate(module.CLAIMS, estimates, cfg), stats.seed_table(module.CLAIMS, estimates),
-            claims_mod.scope_table(module.CLAIMS, estimates))
+    beside = {results.SEEDS_TABLE: stats.seed_table(module.CLAIMS, estimates),
+              results.SAMPLES_TABLE: stats.sample_table(module.CLAIMS, estimates),
+              results.SCOPE_TABLE: claims_mod.scope_table(module.CLAIMS, estimates)}
+    return claims_mod.evaluate(module.CLAIMS, estimates, cfg), {k: t for k, t in beside.items() if len(t)}
+
+
+def claim_notes(module: ModuleType) -> dict[str, dict]:
+    """What ``claims.csv`` does not sign but a reader of one claim needs (``dlclaims show``, the
+    report): the margin's "no effect" value and reason, the scope knob, the figures that draw it."""
+    figures = {figure_file(fn): list(getattr(fn, "claims", ())) for fn in getattr(module, "FIGURES", [])}
+    notes = {}
+    for c in module.CLAIMS:
+        notes[c.id] = dict(
+            null=c.rule.null if math.isfinite(c.rule.null) else None, why=c.rule.why,
+            scope=dict(knob=c.scope.knob, lecture=str(c.scope.lecture), why=c.scope.why) if c.scope else None,
+            figures=[f for f, ids in figures.items() if c.id in ids])
+    return notes
 
 
 def facts(module: ModuleType, tables: Tables, cfg) -> pd.DataFrame | None:
@@ -247,7 +263,7 @@ def finish(p: Plan, done: list[tuple[Tables, float]], compute_seconds: float, qu
     tables = concatenate([t for t, _ in done])
     if hasattr(module, "combine"):
         tables = {**tables, **module.combine(tables, cfg)}
-    verdicts, seeds, scope = judge(module, tables, cfg)
+    verdicts, beside = judge(module, tables, cfg)
     named = facts(module, tables, cfg)
     meta = dict(
         analysis=p.name,
@@ -258,14 +274,14 @@ def finish(p: Plan, done: list[tuple[Tables, float]], compute_seconds: float, qu
         config=dataclasses.asdict(cfg),
         amendments=[dict(entry=type(a).__name__.lower(), **dataclasses.asdict(a))
                     for a in getattr(module, "AMENDMENTS", [])],
+        claims=claim_notes(module),
         compute_seconds=round(compute_seconds, 2),
         workers=p.workers,
         executor="dask" if p.args.scheduler else ("in-process" if p.workers == 1 else "process pool"),
         unit_seconds=[dict(unit=unit_label(u), seconds=round(s, 3)) for u, (_, s) in zip(units, done)],
         **results.environment(),
     )
-    written = {**tables, **({results.SEEDS_TABLE: seeds} if len(seeds) else {}),
-               **({results.SCOPE_TABLE: scope} if len(scope) else {}),
+    written = {**tables, **beside,
                **({results.FACTS_TABLE: named} if named is not None else {})}
     failed: list[str] = []
     with results.atomic_directory(p.target) as scratch:
@@ -339,10 +355,12 @@ def run_all(plans: Sequence[Plan], workers: int, scheduler: str | None, quiet: b
                                p.units[i])
             futures[future] = (k, i)
         finished = 0
+        ticker = Ticker(total, "suite", enabled=None if not quiet else False)
         try:
             for future in as_completed(futures):
                 k, i = futures[future]
                 finished += 1
+                ticker.tick()
                 if k in failed:
                     continue
                 try:

@@ -317,6 +317,21 @@ def seed_table(claims: Sequence[Claim], estimates: Mapping[str, Estimate]) -> pd
     return pd.DataFrame(rows, columns=SEED_COLUMNS)
 
 
+SAMPLE_COLUMNS = ["claim", "sample", "scale", "value"]
+
+
+def sample_table(claims: Sequence[Claim], estimates: Mapping[str, Estimate]) -> pd.DataFrame:
+    """``claim_samples.csv``: the per-seed values behind every headline interval that has them,
+    on the statistic's own scale (a "log" estimate's samples are shown as exp(sample))."""
+    rows = []
+    for claim in claims:
+        est = headline(claim, estimates[claim.id])
+        for i, x in enumerate(est.samples):
+            rows.append(dict(claim=claim.id, sample=i, scale=est.scale,
+                             value=math.exp(x) if est.scale == "log" else float(x)))
+    return pd.DataFrame(rows, columns=SAMPLE_COLUMNS)
+
+
 def scaled_seeds_to_decide(est: Estimate, boundary: float) -> float:
     """n · (half-width / gap)², rounded up: the replicates at which an interval of the measured
     width, shrinking as 1/√n, would clear ``boundary`` (inf if the value sits on it)."""
