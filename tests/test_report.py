@@ -40,8 +40,10 @@ def test_report_summarises_every_claim_with_figures(results_copy):
     text = (results_copy / "README.md").read_text()
     claims = pd.read_csv(results_copy / "activation-collapse" / "claims.csv")
     for claim in claims.claim:
-        assert f"| {claim} " in text
+        assert f"| [{claim}](#claim-{claim.lower()}) " in text  # the summary links each claim to its row
+        assert f'<a id="claim-{claim.lower()}"></a>{claim} ' in text
     assert "![channel_densities](activation-collapse/channel_densities.png)" in text
+    assert "*Figure `channel_densities`: claims A1" in text  # each figure names the claims it supports
     assert "Every channel has chosen a constant value" in text  # the lecture's sentence
     assert "smoke run: its verdicts are not the baseline's" in text
 
@@ -58,7 +60,9 @@ def test_summary_counts_verdicts_per_kind_and_shows_checks_as_exact(results_copy
     text = report.build(results_copy)
     assert (f"lecture claims: {n - 3} holds, 0 fails, 0 inconclusive, 0 untestable; derived rows: 0 holds, 1 fails, "
             f"0 inconclusive, 0 untestable; checks: 1 holds, 0 fails, 1 inconclusive, 0 untestable") in text
-    assert f"{table.value[exact]:.4g} (exact)" in text
+    row = next(line for line in text.splitlines() if f"[{table.claim[exact]}](#" in line)
+    cells = [c.strip() for c in row.split("|")]
+    assert f"{table.value[exact]:.4g}" in cells and "exact" in cells  # the value alone; its distance says exact
     assert "### Checks: identities and methods checks" in text
 
 
@@ -140,3 +144,35 @@ def test_an_inconclusive_row_says_how_many_seeds_would_decide_it(results_copy):
     assert f"- **{first}** (10 seeds): about 166 seeds would decide it at the measured spread" in text
     assert f"- **{second}** (10 seeds): its mean sits on the threshold" in text
     assert f"- **{third}**" not in text  # it holds: nothing to decide
+
+
+def test_the_distance_counts_interval_half_widths_to_the_nearest_boundary():
+    from dlclaims.suite.claim_view import distance, distance_text, effect_note
+
+    assert distance(0.8, 0.7, 0.9, "≥ 0.5") == pytest.approx(3.0)       # holds: 0.3 / 0.1
+    assert distance(0.4, 0.2, 0.5, "≥ 0.5") == pytest.approx(-1.0)      # outside, upper half-width 0.1
+    assert distance(0.52, 0.42, 0.62, "≥ 0.5") == pytest.approx(0.2)    # undecided
+    assert distance(1.0, 0.95, 1.1, "in [0.5, 2]") == pytest.approx(10)  # nearest end 0.5, lower half 0.05
+    assert distance_text(distance(3.0, 3.0, 3.0, "≤ 1e-12")) == "exact"
+    assert distance_text(distance(0.1, 0.0, 0.2, "anything")) == ""
+    note = {"null": 0.0}
+    assert effect_note(0.01, "≥ 0.02", note, "lecture") == "small"      # inside the declared margin
+    assert effect_note(0.05, "≥ 0.02", note, "lecture") == ""
+    assert effect_note(0.001, "≥ 0", None, "derived") == "no margin"     # a sign-only derived rule
+    assert effect_note(0.001, "≥ 0", None, "check") == ""
+
+
+def test_lecture_ids_become_course_names_and_numbers_stay():
+    from dlclaims.suite.lectures import cite
+
+    assert cite('"x" (003); 004\'s slide; `000`') == '"x" (Tsinghua IIIS); Harbour Space\'s slide; `JHU EN.601.482`'
+    assert cite("0.003, 1,000, 1e-004, [0.001, 0.004], 1_000, v0.002") == "0.003, 1,000, 1e-004, [0.001, 0.004], 1_000, v0.002"
+
+
+def test_the_report_names_no_issue_and_no_bare_lecture_id(results_copy):
+    import re
+
+    text = report.build(results_copy)
+    assert not re.search(r"\bissues? \d", text, re.IGNORECASE)
+    assert not re.search(r"\((00[0-4])\)|(?<![\w.,/+\-])00[0-4]'s", text)
+    assert "**Tsinghua IIIS**: Tsinghua University IIIS" in text  # the key, once

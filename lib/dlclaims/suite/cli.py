@@ -139,7 +139,7 @@ def cmd_show(claim: str, root: Path | None, as_json: bool) -> int:
     from dlclaims.suite import claim_view
 
     view = claim_view.find(root if root is not None else contract.results_root(), claim)
-    print(json.dumps(view, indent=2, default=str) if as_json else claim_view.text(view))
+    print(json.dumps(claim_view.plain(view), indent=2, allow_nan=False) if as_json else claim_view.text(view))
     return 0
 
 

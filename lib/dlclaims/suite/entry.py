@@ -44,3 +44,7 @@ def console() -> None:
         sys.stderr.flush()
         os._exit(status)
     raise SystemExit(status)
+
+
+if __name__ == "__main__":
+    console()

@@ -8,9 +8,8 @@ from pathlib import Path
 import pandas as pd
 from tabulate import tabulate
 
-from dlclaims.suite import contract, method_text, results
+from dlclaims.suite import claim_view, contract, lectures, method_text, results
 from dlclaims.suite.claims import KINDS
-from dlclaims.suite.method_text import number as _fmt
 
 ICON = {"holds": "✅ holds", "fails": "❌ fails", "inconclusive": "❔ inconclusive", "untestable": "⊘ untestable"}
 MARK = {"holds": "✅", "fails": "❌", "inconclusive": "❔", "untestable": "⊘"}
@@ -39,16 +38,56 @@ every entry is printed under its family below.
 **Kinds of row.** *lecture*: a sentence of a lecture, able to fail. *derived*: a consequence
 the suite adds to explain a lecture claim, or a claim judged outside the lecture's own set-up
 (an extrapolation). *check*: an identity or a methods check whose value is exact up to
-rounding; shown as exact, not counted as evidence.
+rounding; not counted as evidence.
+
+**Reading the tables.** *distance* is how far the value lies from the rule's nearest boundary,
+in half-widths of its interval on that side: above +1 the row holds, below −1 it fails, in
+between more data would decide it; *exact* for a value without sampling error. A mark **small**
+says the effect lies inside the claim's own declared neighbourhood of "no effect"; **no margin**
+flags a derived row whose rule is a sign alone. `dlclaims show CLAIM` prints one row with its
+per-seed values, scope strip and ledger; `report.html` beside this file is the same report,
+filterable, in a browser.
 """
+
+LECTURE_KEY = ["**The lectures quoted**, by course (each claim cites the course it comes from):", "",
+               *lectures.key_lines(), ""]
 
 
 def _value_with_ci(row) -> str:
-    """A check computed exactly shows "(exact)"; one bounded by a measured interval (a theorem
-    bound on a Monte Carlo mean) shows its interval like any other row."""
-    if getattr(row, "kind", "lecture") == "check" and row.ci_low == row.ci_high:
-        return f"{_fmt(row.value)} (exact)"
+    """The value with its interval; an exact value (zero-width interval) alone, its distance
+    column says "exact"."""
     return method_text.value_with_ci(row.value, row.ci_low, row.ci_high)
+
+
+def _distance(row) -> str:
+    return claim_view.distance_text(claim_view.distance(row.value, row.ci_low, row.ci_high, row.rule))
+
+
+def _verdict(row, notes: dict, scope: dict) -> str:
+    """The verdict with what qualifies it: the effect's size against its margin, the premise an
+    untestable row lacks, the knob value a scoped row is judged at."""
+    cell = ICON.get(row.verdict, row.verdict)
+    effect = claim_view.effect_note(row.value, row.rule, notes.get(row.claim), row.kind)
+    if effect:
+        cell += f" · {effect}"
+    if row.verdict == "untestable" and isinstance(row.premise, str) and row.premise:
+        cell += f" (premise {row.premise} not met)"
+    if row.claim in scope:
+        cell += f" (at {scope[row.claim]})"
+    return cell
+
+
+def _notes(d: Path) -> tuple[dict, dict]:
+    """meta.json's per-claim notes (margin, scope, figures) and each scoped claim's headline
+    'knob = value'."""
+    meta = results.read_meta(d)
+    path = d / f"{results.SCOPE_TABLE}.csv"
+    scope = {}
+    if path.exists():
+        for r in results.read_csv(path).itertuples():
+            if r.headline:
+                scope[r.claim] = f"{r.knob} = {r.at}"
+    return meta.get("claims", {}), scope
 
 
 def _claims(d: Path) -> pd.DataFrame:
@@ -88,11 +127,20 @@ def summary_table(dirs: list[Path], kinds: tuple[str, ...]) -> str:
     rows = []
     for d in dirs:
         claims = _claims(d)
+        notes, scope = _notes(d)
         for row in claims[claims.kind.isin(kinds)].itertuples():
-            rows.append([f"[{d.name}](#{d.name})", row.claim, row.kind, row.statement, row.statistic,
-                         _value_with_ci(row), ICON.get(row.verdict, row.verdict)])
-    return tabulate(rows, headers=["family", "claim", "kind", "statement", "statistic", "value [95% CI]", "verdict"],
-                    tablefmt="github")
+            rows.append([f"[{d.name}](#{d.name})", f"[{row.claim}](#{_anchor(row.claim)})", row.kind, row.statement,
+                         _value_with_ci(row), row.rule, _distance(row), _verdict(row, notes, scope)])
+    return tabulate(rows, headers=["family", "claim", "kind", "statement", "value [95% CI]", "rule", "distance",
+                                   "verdict"], tablefmt="github")
+
+
+def _anchor(claim: str) -> str:
+    return f"claim-{claim.lower()}"
+
+
+def _figure_anchor(family: str, png: str) -> str:
+    return f"fig-{family}-{Path(png).stem}"
 
 
 def ledger_line(a: dict) -> str:
@@ -205,12 +253,22 @@ def family_section(d: Path) -> str:
     text = method(d, meta, claims)
     if text:
         lines += [text.strip(), ""]
+    notes, scope = _notes(d)
+    drawn = {}
+    for claim, note in notes.items():
+        for png in note.get("figures", []):
+            drawn.setdefault(png, []).append(claim)
     for png in sorted(d.glob("*.png")):
-        lines += [f"![{png.stem}]({d.name}/{png.name})", ""]
-    table = [[r.claim, r.kind, r.statement, r.statistic, _value_with_ci(r), r.rule, ICON.get(r.verdict, r.verdict)]
+        ids = drawn.get(png.name, [])
+        caption = f"*Figure `{png.stem}`" + (f": claims {', '.join(ids)}*" if ids else "*")
+        lines += [f'<a id="{_figure_anchor(d.name, png.name)}"></a>', f"![{png.stem}]({d.name}/{png.name})", "",
+                  caption, ""]
+    table = [[f'<a id="{_anchor(r.claim)}"></a>{r.claim}', r.kind, r.statement, r.statistic, _value_with_ci(r), r.rule,
+              _distance(r), _verdict(r, notes, scope),
+              ", ".join(f"[{Path(f).stem}](#{_figure_anchor(d.name, f)})" for f in notes.get(r.claim, {}).get("figures", []))]
              for r in claims.itertuples()]
-    lines += [tabulate(table, headers=["claim", "kind", "statement", "statistic", "value [95% CI]", "rule", "verdict"],
-                       tablefmt="github"), ""]
+    lines += [tabulate(table, headers=["claim", "kind", "statement", "statistic", "value [95% CI]", "rule", "distance",
+                                       "verdict", "figures"], tablefmt="github"), ""]
     lines += premise_lines(claims)
     lines += undecided_lines(d, claims)
     lines += scope_lines(d)
@@ -231,13 +289,13 @@ def family_section(d: Path) -> str:
 def build(root: Path) -> str:
     dirs = families(root)
     claims = pd.concat([_claims(d) for d in dirs]) if dirs else pd.DataFrame(columns=["kind", "verdict"])
-    parts = [HEADER, f"## Summary — {tally(claims)}", "",
+    parts = [HEADER, *LECTURE_KEY, f"## Summary — {tally(claims)}", "",
              summary_table(dirs, ("lecture", "derived")), ""]
     if (claims.kind == "check").any():
         parts += ["### Checks: identities and methods checks (exact, not evidence)", "",
                   summary_table(dirs, ("check",)), ""]
     parts += [family_section(d) for d in dirs]
-    return "\n".join(parts)
+    return lectures.cite("\n".join(parts))
 
 
 def write(root: Path) -> Path:

@@ -1,0 +1,53 @@
+"""`dlclaims show CLAIM`: one claim from the results alone, as text and as JSON, without torch."""
+
+import json
+import math
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from dlclaims.suite import cli
+
+
+def test_show_prints_the_claim_its_rule_value_seeds_and_lecture(results_copy, capsys):
+    claims = pd.read_csv(results_copy / "activation-collapse" / "claims.csv")
+    row = claims.iloc[0]
+    assert cli.main(["show", row.claim.lower(), "--results", str(results_copy)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{row.claim} ({row.kind})")
+    for text in (row.statement, row.rule, row.verdict, "lecture:", "per seed"):
+        assert text in out
+
+
+def test_show_json_parses_and_matches_claims_csv(results_copy, capsys):
+    claims = pd.read_csv(results_copy / "activation-collapse" / "claims.csv").set_index("claim")
+    claim = claims.index[0]
+    assert cli.main(["show", claim, "--json", "--results", str(results_copy)]) == 0
+    view = json.loads(capsys.readouterr().out)
+    assert view["claim"] == claim and view["family"] == "activation-collapse"
+    assert view["value"] == pytest.approx(claims.value[claim])
+    samples = pd.read_csv(results_copy / "activation-collapse" / "claim_samples.csv")
+    assert view["samples"] == pytest.approx(list(samples[samples.claim == claim].value))
+    seeds = pd.read_csv(results_copy / "activation-collapse" / "claim_seeds.csv").set_index("claim")
+    if claim in seeds.index and seeds.summary[claim] == "mean":  # the samples are what the interval averaged
+        assert sum(view["samples"]) / len(view["samples"]) == pytest.approx(seeds.per_seed_mean[claim])
+    assert all(not (isinstance(v, float) and math.isnan(v)) for v in view.values())
+
+
+def test_an_unknown_claim_is_one_line_exit_2(results_copy, capsys):
+    assert cli.main(["show", "A999", "--results", str(results_copy)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no claim 'A999'" in err[0]
+
+
+def test_list_show_and_version_never_import_torch_or_an_analysis():
+    code = ("import sys; from dlclaims.suite import cli; cli.main(['list']); "
+            "assert 'torch' not in sys.modules and 'pandas' not in sys.modules, sorted(sys.modules); "
+            "assert not any(m.startswith('dlclaims_analyses') for m in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "activation-collapse" in out
+    version = subprocess.run([sys.executable, "-m", "dlclaims.suite.entry", "--version"], capture_output=True,
+                             text=True)
+    assert version.returncode == 0 and version.stdout.startswith("dlclaims ")
