@@ -151,6 +151,8 @@ def test_the_distance_counts_interval_half_widths_to_the_nearest_boundary():
 
     assert distance(0.8, 0.7, 0.9, "≥ 0.5") == pytest.approx(3.0)       # holds: 0.3 / 0.1
     assert distance(0.4, 0.2, 0.5, "≥ 0.5") == pytest.approx(-1.0)      # outside, upper half-width 0.1
+    assert distance(0.1, 0.05, 0.2, "≤ 0.4", log=True) == pytest.approx(2.0)  # log(4) / log(2)
+    assert distance_text(-250.0) == "< −100" and distance_text(-0.44) == "−0.4"
     assert distance(0.52, 0.42, 0.62, "≥ 0.5") == pytest.approx(0.2)    # undecided
     assert distance(1.0, 0.95, 1.1, "in [0.5, 2]") == pytest.approx(10)  # nearest end 0.5, lower half 0.05
     assert distance_text(distance(3.0, 3.0, 3.0, "≤ 1e-12")) == "exact"

@@ -48,6 +48,19 @@ def test_list_show_and_version_never_import_torch_or_an_analysis():
             "assert not any(m.startswith('dlclaims_analyses') for m in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "activation-collapse" in out
-    version = subprocess.run([sys.executable, "-m", "dlclaims.suite.entry", "--version"], capture_output=True,
+    version = subprocess.run([sys.executable, "-m", "dlclaims", "--version"], capture_output=True,
                              text=True)
     assert version.returncode == 0 and version.stdout.startswith("dlclaims ")
+
+
+def test_progress_outside_a_terminal_is_a_line_every_few_seconds(capsys):
+    from dlclaims.suite.progress import Ticker
+
+    quiet = Ticker(10, "family", every=3600, enabled=True)
+    assert [quiet.tick() for _ in range(10)] == [None] * 10  # work shorter than the interval prints nothing
+    ticker = Ticker(4, "family", every=0.0, enabled=True)
+    lines = [ticker.tick() for _ in range(4)]
+    assert lines[0].startswith("family: 1/4 units, ") and "left" in lines[0]
+    assert lines[-1].startswith("family: 4/4 units") and "left" not in lines[-1]
+    assert capsys.readouterr().err.splitlines() == lines
+    assert Ticker(4, "x", every=0.0, enabled=False).tick() is None  # in a terminal the bar shows it

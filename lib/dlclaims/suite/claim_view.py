@@ -55,15 +55,18 @@ def find(root: Path, claim: str) -> View:
                                                           "; `dlclaims report` lists every claim"))
 
 
-def distance(value: float, low: float, high: float, region: str) -> float:
+def distance(value: float, low: float, high: float, region: str, log: bool = False) -> float:
     """How far the value sits from the rule's nearest boundary, in half-widths of its interval on
     that side: > 1 inside the region (holds), < −1 outside (fails), between them undecided; inf for
-    an exact value (zero-width interval), NaN where the rule has no finite boundary."""
+    an exact value (zero-width interval), NaN where the rule has no finite boundary. ``log``: the
+    interval is a geometric mean's, symmetric in log units, so the distance is measured there."""
     rule = rule_of_region(region)
     b = rule.nearest_boundary(value)
     if math.isnan(b) or any(math.isnan(x) for x in (value, low, high)):
         return math.nan
     inside = rule.lo <= value <= rule.hi
+    if log and min(value, low, high, b) > 0:
+        value, low, high, b = (math.log(x) for x in (value, low, high, b))
     half = (value - low) if b < value else (high - value)
     if half <= 0:
         return math.inf if inside else -math.inf
@@ -107,7 +110,7 @@ def view(d: Path, row: dict[str, str]) -> View:
         lecture=cite(meta.get("lecture", "")), statistic=cite(row["statistic"]), rule=row["rule"],
         margin=dict(null=note.get("null"), why=note.get("why", "")) if note.get("why") else None,
         value=value, ci_low=low, ci_high=high, verdict=row["verdict"],
-        distance=distance(value, low, high, row["rule"]), effect=effect_note(value, row["rule"], note, row["kind"]),
+        distance=distance(value, low, high, row["rule"], log=bool(seeds) and seeds.get("summary") == "log"), effect=effect_note(value, row["rule"], note, row["kind"]),
         setup=row.get("setup", ""),
         premise=dict(claim=premise, statement=cite(by_id[premise]["statement"]), value=_float(by_id[premise]["value"]),
                      verdict=by_id[premise]["verdict"]) if premise in by_id else None,
@@ -145,11 +148,19 @@ def value_text(v: View) -> str:
 
 
 def distance_text(d: float) -> str:
+    """'+3.1', '−0.4'; '> +100' beyond a hundred half-widths (more digits say nothing); 'exact'."""
     if math.isnan(d):
         return ""
     if math.isinf(d):
         return "exact"
-    return f"{d:+.1f}"
+    if abs(d) >= 100:
+        return "> +100" if d > 0 else "< −100"
+    return f"{d:+.1f}".replace("-", "−")
+
+
+def log_scale(d: Path) -> set[str]:
+    """The claims of folder ``d`` whose interval is a geometric mean's (``claim_seeds.csv``)."""
+    return {r["claim"] for r in rows(d / "claim_seeds.csv") if r.get("summary") == "log"}
 
 
 def text(v: View) -> str:

@@ -88,7 +88,8 @@ def build(root: Path) -> str:
             "for its quote, per-seed values, scope strip, ledger and figures. <em>distance</em>: how far the value "
             "lies from the rule's boundary in half-widths of its interval (above +1 holds, below −1 fails). "
             "The method text of each family is in <a href=\"README.md\">README.md</a>.</p>",
-            "<p>" + " · ".join(_e(line.removeprefix("- ")) for line in lectures.key_lines()) + "</p>",
+            "<p>The lectures quoted, by course: " + " · ".join(f"<b>{html.escape(short)}</b>: {html.escape(full)}"
+                                                             for short, full in lectures.COURSES.values()) + "</p>",
             '<div id="filters">' + _select("family", families) + _select("kind", ["lecture", "derived", "check"])
             + _select("verdict", ["holds", "fails", "inconclusive", "untestable"]) + '<span id="shown"></span></div>',
             "<table id=summary><thead><tr><th>claim</th><th>family</th><th>kind</th><th>statement</th>"

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 FIELD = re.compile(r"\{\{\s*([A-Za-z0-9_.\-'′]+)\s*(?::([^}]*))?\}\}")  # ids like F9b′
 # a decimal or scientific number: what a result looks like (integers are counts, depths, years)

@@ -59,8 +59,9 @@ def _value_with_ci(row) -> str:
     return method_text.value_with_ci(row.value, row.ci_low, row.ci_high)
 
 
-def _distance(row) -> str:
-    return claim_view.distance_text(claim_view.distance(row.value, row.ci_low, row.ci_high, row.rule))
+def _distance(row, logs: set[str]) -> str:
+    return claim_view.distance_text(claim_view.distance(row.value, row.ci_low, row.ci_high, row.rule,
+                                                        log=row.claim in logs))
 
 
 def _verdict(row, notes: dict, scope: dict) -> str:
@@ -128,9 +129,10 @@ def summary_table(dirs: list[Path], kinds: tuple[str, ...]) -> str:
     for d in dirs:
         claims = _claims(d)
         notes, scope = _notes(d)
+        logs = claim_view.log_scale(d)
         for row in claims[claims.kind.isin(kinds)].itertuples():
             rows.append([f"[{d.name}](#{d.name})", f"[{row.claim}](#{_anchor(row.claim)})", row.kind, row.statement,
-                         _value_with_ci(row), row.rule, _distance(row), _verdict(row, notes, scope)])
+                         _value_with_ci(row), row.rule, _distance(row, logs), _verdict(row, notes, scope)])
     return tabulate(rows, headers=["family", "claim", "kind", "statement", "value [95% CI]", "rule", "distance",
                                    "verdict"], tablefmt="github")
 
@@ -263,8 +265,9 @@ def family_section(d: Path) -> str:
         caption = f"*Figure `{png.stem}`" + (f": claims {', '.join(ids)}*" if ids else "*")
         lines += [f'<a id="{_figure_anchor(d.name, png.name)}"></a>', f"![{png.stem}]({d.name}/{png.name})", "",
                   caption, ""]
+    logs = claim_view.log_scale(d)
     table = [[f'<a id="{_anchor(r.claim)}"></a>{r.claim}', r.kind, r.statement, r.statistic, _value_with_ci(r), r.rule,
-              _distance(r), _verdict(r, notes, scope),
+              _distance(r, logs), _verdict(r, notes, scope),
               ", ".join(f"[{Path(f).stem}](#{_figure_anchor(d.name, f)})" for f in notes.get(r.claim, {}).get("figures", []))]
              for r in claims.itertuples()]
     lines += [tabulate(table, headers=["claim", "kind", "statement", "statistic", "value [95% CI]", "rule", "distance",
