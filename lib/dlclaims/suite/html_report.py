@@ -76,7 +76,7 @@ def build(root: Path) -> str:
     dirs = report.families(root)
     rows, sections, tallies = [], [], []
     for d in dirs:
-        tallies.append(report._claims(d))
+        tallies.append(report.claims_of(d))
         rows += [(d.name, claim_view.view(d, row)) for row in claim_view.rows(d / results.CLAIMS_FILE)]
         sections.append(_family(d))
     import pandas as pd

@@ -91,7 +91,7 @@ def _notes(d: Path) -> tuple[dict, dict]:
     return meta.get("claims", {}), scope
 
 
-def _claims(d: Path) -> pd.DataFrame:
+def claims_of(d: Path) -> pd.DataFrame:
     declared = [c.id for c in contract.load(d.name).CLAIMS] if d.name in contract.names() else None
     table = results.read_claims(d, declared)
     return table if "kind" in table.columns else table.assign(kind="lecture")
@@ -127,7 +127,7 @@ def tally(claims: pd.DataFrame) -> str:
 def summary_table(dirs: list[Path], kinds: tuple[str, ...]) -> str:
     rows = []
     for d in dirs:
-        claims = _claims(d)
+        claims = claims_of(d)
         notes, scope = _notes(d)
         logs = claim_view.log_scale(d)
         for row in claims[claims.kind.isin(kinds)].itertuples():
@@ -247,7 +247,7 @@ def method(d: Path, meta: dict, claims: pd.DataFrame) -> str:
 
 def family_section(d: Path) -> str:
     meta = results.read_meta(d)
-    claims = _claims(d)
+    claims = claims_of(d)
     lines = [f'<a id="{d.name}"></a>', f"## {meta['title']} (`{d.name}`)", ""]
     if meta["fidelity"] == "quick":
         lines += ["**A `--quick` smoke run: its verdicts are not the baseline's.**", ""]
@@ -291,7 +291,7 @@ def family_section(d: Path) -> str:
 
 def build(root: Path) -> str:
     dirs = families(root)
-    claims = pd.concat([_claims(d) for d in dirs]) if dirs else pd.DataFrame(columns=["kind", "verdict"])
+    claims = pd.concat([claims_of(d) for d in dirs]) if dirs else pd.DataFrame(columns=["kind", "verdict"])
     parts = [HEADER, *LECTURE_KEY, f"## Summary — {tally(claims)}", "",
              summary_table(dirs, ("lecture", "derived")), ""]
     if (claims.kind == "check").any():
