@@ -32,11 +32,13 @@ def test_to_casts_features_but_keeps_labels_integral():
     assert s.x_train.dtype == torch.float64 and s.y_train.dtype == torch.int64
 
 
-def test_mnist1d_is_generated_offline_and_leaves_the_global_generators_alone():
+def test_mnist1d_is_generated_offline_and_leaves_the_global_generators_alone(tmp_path, monkeypatch):
     import random
 
     from mnist1d.data import get_dataset_args, make_dataset
 
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # generated here, not read from a cache
+    data._mnist1d_arrays.cache_clear()
     np.random.seed(7)
     random.seed(7)
     before = np.random.random(), random.random()
@@ -49,3 +51,8 @@ def test_mnist1d_is_generated_offline_and_leaves_the_global_generators_alone():
     d = make_dataset(get_dataset_args())  # the generator's own split is the head and tail of ours
     np.testing.assert_array_equal(x[:4000], d["x"].astype(np.float32))
     np.testing.assert_array_equal(y[4000:], d["y_test"])
+    assert len(list(tmp_path.glob("dlclaims/mnist1d-*.npz"))) == 1
+    data._mnist1d_arrays.cache_clear()  # the next load reads the cache file: the same arrays
+    x2, y2 = data.arrays("mnist1d")
+    np.testing.assert_array_equal(x2, x)
+    np.testing.assert_array_equal(y2, y)

@@ -77,21 +77,44 @@ def _digits_arrays() -> tuple[np.ndarray, np.ndarray]:
 def _mnist1d_arrays() -> tuple[np.ndarray, np.ndarray]:
     """The generator's 4000 + 1000 examples joined (already centred and scaled to unit sd by it).
 
-    ``make_dataset`` reseeds the global ``random`` and ``numpy.random`` generators; their states
-    are restored so that loading data never changes a unit's other draws.
+    Generating takes seconds of pure Python, so the arrays are kept in a cache file named by the
+    generator's version and arguments (``$XDG_CACHE_HOME/dlclaims``, written atomically; any
+    problem with it and the data are simply generated). ``make_dataset`` reseeds the global
+    ``random`` and ``numpy.random`` generators; their states are restored, so loading data never
+    changes a unit's other draws.
     """
+    import hashlib
+    import os
     import random
+    import tempfile
+    from importlib import metadata
+    from pathlib import Path
 
     from mnist1d.data import get_dataset_args, make_dataset
 
+    args = get_dataset_args()
+    key = hashlib.sha256(repr((metadata.version("mnist1d"), sorted(vars(args).items()))).encode()).hexdigest()[:16]
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dlclaims" / f"mnist1d-{key}.npz"
+    try:
+        with np.load(cache) as z:
+            return z["x"], z["y"]
+    except (OSError, KeyError, ValueError):
+        pass
     states = random.getstate(), np.random.get_state()
     try:
-        d = make_dataset(get_dataset_args())
+        d = make_dataset(args)
     finally:
         random.setstate(states[0])
         np.random.set_state(states[1])
     x = np.concatenate([d["x"], d["x_test"]]).astype(np.float32)
     y = np.concatenate([d["y"], d["y_test"]]).astype(np.int64)
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=cache.parent, suffix=".npz", delete=False) as f:
+            np.savez(f, x=x, y=y)
+        os.replace(f.name, cache)
+    except OSError:
+        pass
     return x, y
 
 
