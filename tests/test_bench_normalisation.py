@@ -14,7 +14,7 @@ import pytest
 pytestmark = [pytest.mark.bench, pytest.mark.slow]
 
 NAME = "normalisation-layers"
-BUDGETS = {"quick": (6, ["--quick", "--workers", "1"]), "default": (90, ["--workers", "2"])}
+BUDGETS = {"quick": (10, ["--quick", "--workers", "1"]), "default": (120, ["--workers", "2"])}
 
 
 def run_cli(args: list[str], out: str) -> None:

@@ -8,8 +8,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from dlclaims.suite import plots, stats
+from dlclaims.suite.claims import rule_of_region
 
-from .trainings import BASE_LR, NORM_LABELS, NORMS, REFERENCE_BATCH, TRAIN_BATCH, WORKS
+from .deep_net import GAINS
+from .trainings import BASE_LR, NORM_LABELS, REFERENCE_BATCH, SWEEP_NORMS, WORKS
 
 
 @plots.figure("G7", "G7b")
@@ -17,7 +19,7 @@ def figure_batch_size(tables, cfg):
     """BN vs GN / LN / none: test accuracy against batch size (G7)."""
     sweep = tables["sweep"]
     fig, ax = plt.subplots(figsize=(7.5, 4.5))
-    for i, norm in enumerate(NORMS):
+    for i, norm in enumerate(SWEEP_NORMS):
         plots.band_from(ax, sweep, "batch", "test_acc", NORM_LABELS[norm], color=plots.PALETTE[i],
                         line_kw=dict(marker="o"), norm=norm)
     plots.band_from(ax, sweep, "batch", "train_mode_acc", "BatchNorm, batch statistics at test",
@@ -28,7 +30,7 @@ def figure_batch_size(tables, cfg):
     ax.set_xticklabels([str(b) for b in batches])
     ax.set(xlabel=f"batch size B (lr = {BASE_LR}·B/{REFERENCE_BATCH}, {cfg.sweep_epochs} epochs)",
            ylabel="test accuracy (eval mode)",
-           title="Digits MLP: batch norm degrades at small batch, GroupNorm does not")
+           title=f"{cfg.data} MLP: BN's drop minus GN's at B = 4 is {_text(tables, 'G7')} (G7)")
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     return fig
@@ -62,28 +64,56 @@ def figure_batch_dependence(tables, cfg):
     return fig
 
 
-@plots.figure("G11", "G11b")
+@plots.figure("G11", "G11b", "G11c", "G11d")
 def figure_gradient_by_layer(tables, cfg):
-    """Weight-gradient norm by layer at init, with and without BN (G11, Yang et al. 2019)."""
+    """Weight-gradient norm by layer at init with and without BN, Yang et al.'s rate over the BN
+    stack (G11); the BN stack after SGD steps (G11c); the gradient size across init gains (G11d)."""
     deep = tables["deep_gradients"].assign(log_grad=lambda t: np.log(t.grad_norm))
-    fig, ax = plt.subplots(figsize=(7.5, 4.5))
-    for i, norm in enumerate(("bn", "none")):
-        x, mean, low, high = stats.band(deep, "layer", "log_grad", norm=norm)  # geometric: band of the logs
-        label = "Linear + BatchNorm + ReLU" if norm == "bn" else "Linear + ReLU (He init)"
-        plots.band(ax, x, np.exp(mean), np.exp(low), np.exp(high), label=label, color=plots.PALETTE[i])
-        if norm == "bn":
+    deepest = int(deep.depth.max())
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12, 4.5), gridspec_kw=dict(width_ratios=(3, 2)))
+    curves = [("Linear + BatchNorm + ReLU, init", dict(study="depth", norm="bn", depth=deepest), 0, "-"),
+              ("Linear + ReLU (He init), init", dict(study="depth", norm="none", depth=deepest), 1, "-"),
+              (f"BatchNorm after {cfg.deep_steps} SGD steps", dict(study="training", step=int(deep.step.max())), 0,
+               "--")]
+    for label, where, colour, ls in curves:
+        x, mean, low, high = stats.band(deep, "layer", "log_grad", **where)  # geometric: band of the logs
+        plots.band(ax, x, np.exp(mean), np.exp(low), np.exp(high), label=label, color=plots.PALETTE[colour], ls=ls)
+        if where.get("study") == "depth" and where["norm"] == "bn":
             rate = math.pi / (math.pi - 1)  # Yang et al. 2019: squared-norm growth per layer, ReLU
-            ax.plot(x, np.exp(mean[-1]) * rate ** ((x[-1] - x) / 2), ":", color="grey",
-                    label="Yang et al.: ×√(π/(π−1)) per layer")
+            ax.plot(x, np.exp(mean[-1]) * rate ** ((x[-1] - x) / 2), ":", color="k", lw=2,
+                    label="theory (Yang et al.): ×√(π/(π−1)) per layer")
     ax.set_yscale("log")
-    ax.set(xlabel="layer (1 = nearest the input)", ylabel="‖∂L/∂W_l‖ at init (geometric mean over seeds)",
-           title=f"{cfg.deep_layers}-layer MLP at init: BN makes early-layer gradients explode")
-    ax.legend(fontsize=8)
+    ax.set(xlabel="layer (1 = nearest the input)", ylabel="‖∂L/∂W_l‖ (geometric mean over seeds)",
+           title=f"{deepest}-layer MLP: at init W_1's gradient is {_value(tables, 'G11'):.0f}× W_{deepest}'s (G11)")
+    ax.legend(fontsize=8, loc="upper right")
+    gains = deep[(deep.study == "gain") & (deep.layer == deepest)]
+    for i, norm in enumerate(("bn", "none")):
+        x, mean, low, high = stats.band(gains, "gain", "log_grad", norm=norm)
+        plots.band(ax2, x, np.exp(mean), np.exp(low), np.exp(high), label=NORM_LABELS[norm], color=plots.PALETTE[i],
+                   marker="o")
+    ax2.set_yscale("log")
+    ax2.set_xticks(GAINS)
+    ax2.set(xlabel="init gain (× He)", ylabel=f"‖∂L/∂W_{deepest}‖ at init",
+            title="Gradient size across init gains (G11b, G11d)")
+    ax2.legend(fontsize=8)
     fig.tight_layout()
     return fig
 
 
-@plots.figure("G12", "G12b")
+def _value(tables, claim: str, column: str = "value"):
+    """A column of the claim's row in ``claims.csv`` (NaN where the table or row is missing)."""
+    claims = tables.get("claims")
+    if claims is None or claim not in set(claims.claim):
+        return float("nan")
+    value = claims[claims.claim == claim][column].iloc[0]
+    return value if column == "rule" else float(value)
+
+
+def _text(tables, claim: str) -> str:
+    return f"{_value(tables, claim):.3f}"
+
+
+@plots.figure("G12", "G12b", "G12c")
 def figure_covariate_shift(tables, cfg):
     """Santurkar's internal covariate shift with and without BN (G12)."""
     ics = tables["ics"]
@@ -95,8 +125,11 @@ def figure_covariate_shift(tables, cfg):
         per_layer = ics[ics.norm == norm].groupby(["seed", "layer"]).ics.mean().reset_index()
         plots.band_from(ax2, per_layer, "layer", "ics", NORM_LABELS[norm], color=plots.PALETTE[i],
                         line_kw=dict(marker="o"))
-    ax1.set(xlabel="SGD step", ylabel="‖G − G′‖ / ‖G‖ (mean over layers)",
-            title="Internal covariate shift (Santurkar et al. 2018)")
+    line = _value(tables, "G12", "rule")
+    if isinstance(line, str):
+        ax1.axhline(rule_of_region(line).lo, color="grey", ls=":", label="G12: 'not eliminated' from here")
+    ax1.set(xlabel="SGD step", ylabel="relative ICS ‖G − G′‖ / ‖G‖ (mean over layers)",
+            title=f"Relative ICS: BN's own {_text(tables, 'G12')} (G12), BN / none {_text(tables, 'G12c')} (G12c)")
     ax2.set(xlabel="weight layer k", ylabel="‖G − G′‖ / ‖G‖ (mean over checkpoints)", title="By layer")
     ax2.set_xticks(sorted(ics.layer.unique()))
     ax1.legend(fontsize=8)
@@ -115,7 +148,7 @@ def figure_init_scale(tables, cfg):
     ax.axhline(WORKS, color="grey", ls=":", label="'training works' threshold")
     ax.set_xscale("log")
     ax.set(xlabel="init scale (× He)", ylabel="test accuracy", ylim=(0, 1.02),
-           title=f"Digits MLP, {cfg.epochs} epochs at B = {TRAIN_BATCH}: dependence on the init scale")
+           title=f"{cfg.init_layers}-hidden-layer MLP on {cfg.data}, {cfg.init_epochs} epochs: BN − none {_text(tables, 'G10')} (G10)")
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
