@@ -109,32 +109,57 @@ def burst_error(exact: pd.DataFrame) -> Estimate:
     return Estimate.exact(float(exact[exact.quantity == "burst"].iloc[0].burst_error))
 
 
-def spike_differences(spike: pd.DataFrame, rho2: float) -> np.ndarray:
-    """Per seed: at the largest lr where corrected Adam never exceeds its initial loss, uncorrected − corrected."""
-    diffs = []
-    for _, part in stats.select(spike, rho2=rho2).groupby("seed", sort=True):
-        cor = part[part.corrected].set_index("lr").max_loss_ratio
-        unc = part[~part.corrected].set_index("lr").max_loss_ratio
-        stable = cor[cor <= 1.0]
-        if stable.empty:
-            diffs.append(math.nan)
-            continue
-        lr = stable.index.max()
-        diffs.append(unc[lr] - cor[lr])
-    return np.array(diffs, dtype=float)
-
-
-def spike_difference(spike: pd.DataFrame, rho2: float) -> Estimate:
-    return stats.mean_ci(spike_differences(spike, rho2))
-
-
 def stability_shift(spike: pd.DataFrame, rho2: float) -> Estimate:
+    return stats.mean_ci(stability_shifts(spike, rho2))
+
+
+def stability_shifts(spike: pd.DataFrame, rho2: float) -> np.ndarray:
     """Per seed: log10(largest lr with corrected max loss ratio ≤ 1 / the same for uncorrected)."""
     shifts = []
     for _, part in stats.select(spike, rho2=rho2).groupby("seed", sort=True):
         largest = [part[(part.corrected == c) & (part.max_loss_ratio <= 1.0)].lr.max() for c in (True, False)]
         shifts.append(math.log10(largest[0] / largest[1]) if all(np.isfinite(largest)) else math.nan)
-    return stats.mean_ci(shifts)
+    return np.array(shifts, dtype=float)
+
+
+def _peaks(part: pd.DataFrame, corrected: bool) -> pd.Series:
+    return part[part.corrected == corrected].set_index("lr").max_loss_ratio
+
+
+def edge_log_ratios(spike: pd.DataFrame, rho2: float) -> np.ndarray:
+    """Per seed: at the largest lr where corrected Adam never exceeds its initial loss,
+    ln(uncorrected peak / corrected peak) (peaks: max loss over the window / initial loss)."""
+    out = []
+    for _, part in stats.select(spike, rho2=rho2).groupby("seed", sort=True):
+        cor, unc = _peaks(part, True), _peaks(part, False)
+        stable = cor[cor <= 1.0]
+        out.append(math.log(unc[stable.index.max()] / cor[stable.index.max()]) if len(stable) else math.nan)
+    return np.array(out, dtype=float)
+
+
+def edge_log_ratio(spike: pd.DataFrame, rho2: float) -> Estimate:
+    return stats.mean_ci(edge_log_ratios(spike, rho2))
+
+
+def log_ratio_at(spike: pd.DataFrame, rho2: float, lr: float) -> Estimate:
+    """Per seed: ln(uncorrected peak / corrected peak) at the grid rate nearest ``lr``."""
+    out = []
+    for _, part in stats.select(spike, rho2=rho2).groupby("seed", sort=True):
+        cor, unc = _peaks(part, True), _peaks(part, False)
+        at = cor.index[int(np.argmin(np.abs(np.log(cor.index.to_numpy()) - math.log(lr))))]
+        out.append(math.log(unc[at] / cor[at]))
+    return stats.mean_ci(out)
+
+
+def stated_shift(rho2: float, rho1: float = 0.9) -> float:
+    """Decades by which the stability boundary moves down without correction: the first step is
+    the corrected one × (1 − β₁)/√(1 − β₂) (3.16 at β₂ = 0.999, 10 at 0.9999)."""
+    return math.log10((1 - rho1) / math.sqrt(1 - rho2))
+
+
+def shift_error(spike: pd.DataFrame) -> Estimate:
+    """Per seed |measured stability shift − the stated factor's| in decades; the larger mean over β₂."""
+    return stats.worst([stats.mean_ci(np.abs(stability_shifts(spike, r) - stated_shift(r))) for r in BETA2S])
 
 
 def smaller_over_beta2(statistic, spike: pd.DataFrame) -> Estimate:
@@ -147,9 +172,3 @@ def peak(bias: pd.DataFrame, rho2: float) -> tuple[int, float]:
     part = stats.select(bias, rho2=rho2)
     top = part.loc[part.ratio.idxmax()]
     return int(top.t), float(top.ratio)
-
-
-def positive_seeds(spike: pd.DataFrame) -> int:
-    """Seeds whose spike difference is positive at every β₂."""
-    per_beta2 = [spike_differences(spike, r) > 0 for r in BETA2S]
-    return int(np.logical_and.reduce(per_beta2).sum())

@@ -14,7 +14,7 @@ from dlclaims.suite.claims import Estimate
 
 F64 = torch.float64
 LR_GRID = tuple(float(10 ** e) for e in np.arange(-4, 0.51, 0.25))  # 19 rates, quarter decades
-GRID_OPTIMISERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
+GRID_OPTIMISERS = ("sgd", "momentum", "adagrad", "adam")  # the lr grids (methods/replicas.py names)
 OPTIMISER_LABELS = {"sgd": "SGD", "momentum": "SGD + momentum 0.9", "adagrad": "AdaGrad", "rmsprop": "RMSProp 0.9",
                     "adam": "Adam (0.9, 0.999)"}
 BETA2S = (0.999, 0.9999)  # Adam's default β₂ and the "close to 1" one of Kingma & Ba §6.4

@@ -143,6 +143,37 @@ def last_decade_slope(eff: pd.DataFrame, problem: str, optimiser: str, last: int
     return stats.loglog_slope_ci(np.sort(part.step.unique()), wide)
 
 
+def fitted_exponents(eff: pd.DataFrame, problem: str, optimiser: str, lr: float, first: int = 100) -> np.ndarray:
+    """Per seed: −p/2 from a least-squares fit of log S_t = log(a + b·t^p) over the recorded t ≥ ``first``,
+    with S_t = (α / mean effective rate)² (AdaGrad's accumulated Σg²; the transient is the a)."""
+    import warnings
+
+    from scipy.optimize import OptimizeWarning, curve_fit
+
+    part = stats.select(eff, problem=problem, optimiser=optimiser)
+    part = part[part.step >= first]
+    t = np.sort(part.step.unique()).astype(float)
+    out = []
+    for row in stats.per_seed(part, "eff_lr", by="step"):
+        log_s = 2 * np.log(lr / row)
+        b0 = math.exp(log_s[-1]) / t[-1]
+
+        def model(tt, a, log_b, p):
+            return np.log(np.maximum(a + np.exp(log_b) * tt ** p, 1e-300))
+
+        with warnings.catch_warnings():  # an exact power law (a = 0) leaves the covariance undefined, not the fit
+            warnings.simplefilter("ignore", OptimizeWarning)
+            (a, log_b, p), _ = curve_fit(model, t, log_s, p0=(math.exp(log_s[0]) - b0 * t[0], math.log(b0), 1.0),
+                                         maxfev=20_000)
+        out.append(-p / 2)
+    return np.array(out)
+
+
+def fitted_exponent(eff: pd.DataFrame, problem: str, optimiser: str, lr: float, first: int) -> Estimate:
+    """The fit over the last two decades of the run (t ≥ T/100: past the initial descent)."""
+    return stats.mean_ci(fitted_exponents(eff, problem, optimiser, lr, first))
+
+
 def stream_ratio(stream: pd.DataFrame, optimiser: str, late: int, early: int) -> Estimate:
     part = stats.select(stream, optimiser=optimiser)
     return stats.mean_ci(stats.per_seed(part, "eff_lr", step=late) / stats.per_seed(part, "eff_lr", step=early))

@@ -163,5 +163,7 @@ def doubled_alpha(exact: pd.DataFrame) -> Estimate:
     return Estimate.exact(float(exact[exact.quantity == "doubled_alpha"].doubled_alpha_diff.iloc[0]))
 
 
-def memory_ratio(memory: pd.DataFrame) -> Estimate:
-    return Estimate.exact(float(stats.select(memory, optimiser="Adam").ratio.iloc[0]))
+def memory_excess(memory: pd.DataFrame) -> Estimate:
+    """State elements per parameter: Adam's − the largest of the one-state optimisers'."""
+    others = memory[memory.optimiser != "Adam"].ratio.max()
+    return Estimate.exact(float(stats.select(memory, optimiser="Adam").ratio.iloc[0] - others))

@@ -64,5 +64,10 @@ def decay_tables(cfg) -> dict[str, pd.DataFrame]:
 
 
 def decay_estimate(wd: pd.DataFrame, optimiser: str) -> Estimate:
-    """The worse (larger) relative distance over the weight decays λ."""
+    """The worse (larger) relative distance over the weight decays λ: for "decay is L2" (SGD)."""
     return exact_max(stats.select(wd, optimiser=optimiser).rel_diff)
+
+
+def closest_estimate(wd: pd.DataFrame, optimiser: str) -> Estimate:
+    """The worse (smaller) relative distance over the weight decays λ: for "decay is not L2" (Adam)."""
+    return Estimate.exact(float(stats.select(wd, optimiser=optimiser).rel_diff.min()))
