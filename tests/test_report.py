@@ -168,7 +168,8 @@ def test_lecture_ids_become_course_names_and_numbers_stay():
     from dlclaims.suite.lectures import cite
 
     assert cite('"x" (003); 004\'s slide; `000`') == '"x" (Tsinghua IIIS); Harbour Space\'s slide; `JHU EN.601.482`'
-    assert cite("0.003, 1,000, 1e-004, [0.001, 0.004], 1_000, v0.002") == "0.003, 1,000, 1e-004, [0.001, 0.004], 1_000, v0.002"
+    numbers = "0.003, 1,000, 1e-004, [0.001, 0.004], 1_000, v0.002, K = 20 000, 20\u202f000"
+    assert cite(numbers) == numbers
 
 
 def test_the_report_names_no_issue_and_no_bare_lecture_id(results_copy):

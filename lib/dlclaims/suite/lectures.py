@@ -18,8 +18,8 @@ COURSES = {
                              "deep learning (S. Nikolenko, A. Davydow, 2020)"),
 }
 
-# a bare id: three digits 000–004 not inside a number, a word, a path or a version
-_ID = re.compile(r"(?<![\w.,/+\-])(00[0-4])(?![\w]|[.,]\d)")
+# a bare id: three digits 000–004 not inside a number ("20 000" included), a word, a path or a version
+_ID = re.compile(r"(?<![\w.,/+\-])(?<!\d )(?<!\d\u00a0)(?<!\d\u202f)(00[0-4])(?![\w]|[.,]\d)")
 
 
 def cite(text: str) -> str:
