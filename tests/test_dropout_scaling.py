@@ -39,7 +39,7 @@ def test_quick_run_writes_claims_tables_and_figures(quick_run):
     mc = pd.read_csv(out / "mc.csv")
     assert mc.k.max() == ds.QUICK.mc_passes and mc.seed.nunique() == seeds
     k_star = pd.read_csv(out / "k_star.csv")
-    assert len(k_star) == seeds and set(k_star.columns) >= {"k_star", "censored", "delta", "target"}
+    assert len(k_star) == seeds * len(ds.QUICK.delta) and set(k_star.columns) >= {"k_star", "censored", "delta", "target"}
 
 
 def test_units_are_seed_by_run_by_variant_heavy_first():
@@ -115,14 +115,26 @@ def test_mask_grid_ends_at_the_number_of_passes():
 
 
 def test_k_star_is_the_first_k_within_delta_and_never_is_censored_not_invented():
-    # weight scaling 0.90; one mask 0.80, so δ = 10% of 0.10 = 0.01: the target is 0.89
+    # weight scaling 0.90: with δ = 0.01 the target is 0.89, with δ = 0.001 (one of 1000 digits) 0.899
     mc = pd.DataFrame(dict(seed=[0] * 4 + [1] * 4, k=[1, 10, 100, 1000] * 2,
                            accuracy=[0.80, 0.885, 0.891, 0.899, 0.80, 0.85, 0.88, 0.889]))
     scaling = pd.DataFrame(dict(seed=[0, 1], mode="weight_scaled", accuracy=[0.90, 0.90]))
-    table = ds.k_star(mc, scaling).set_index("seed")
-    assert table.delta.tolist() == pytest.approx([0.01, 0.01])
-    assert table.loc[0, "k_star"] == 100 and not table.loc[0, "censored"]
-    assert table.loc[1, "k_star"] == np.inf and table.loc[1, "censored"]
+    table = ds.k_star(mc, scaling, (0.0, 0.001, 0.01)).set_index(["seed", "delta"])
+    assert table.loc[(0, 0.01), "k_star"] == 100 and not table.loc[(0, 0.01), "censored"]
+    assert table.loc[(0, 0.001), "k_star"] == 1000 and table.loc[(0, 0.0), "k_star"] == np.inf
+    assert table.loc[(1, 0.01), "k_star"] == np.inf and table.loc[(1, 0.01), "censored"]
+    assert table.single_mask_gap.tolist() == pytest.approx([0.1] * 6)
+
+
+def test_delta_is_an_accuracy_so_k_star_does_not_move_with_the_number_of_test_digits():
+    """The same ensemble accuracies on 1000 or on 10 000 test digits give the same k*: δ is declared as an
+    accuracy (0.001 = one of 1000 digits), not as a count of digits or a share of the single-mask gap."""
+    mc = pd.DataFrame(dict(seed=0, k=[1, 10, 50, 200, 1000], accuracy=[0.85, 0.897, 0.8992, 0.8996, 0.9001]))
+    scaling = pd.DataFrame(dict(seed=[0], mode="weight_scaled", accuracy=[0.90]))
+    cfg = ds.Config()
+    by_delta = ds.k_star_by_delta(ds.k_star(mc, scaling, cfg.delta), cfg)
+    assert [by_delta[d].value for d in cfg.delta] == [1000, 50, 50, 10, 10]
+    assert ds.DELTA_ONE_DIGIT in cfg.delta and cfg.delta == tuple(sorted(cfg.delta))
 
 
 def test_median_ci_is_distribution_free_and_keeps_censored_values_infinite():
@@ -173,11 +185,12 @@ def test_a_unit_is_deterministic_and_carries_only_its_own_tables():
 
 # --- the rules on hand-made tables: each lecture row fails on one, holds on another ---------------
 
-def hand_made(seeds=6, rel_bias=0.03, nll_hurt=0.5, acc_hurt=0.0, mc_acc=0.0, k_reach=30, nll_ratio=1.02,
-              single_gap=0.04, single_nll=1.5, gap_control=0.6, gap_dropout=0.2):
+def hand_made(seeds=6, rel_bias=0.03, nll_hurt=0.5, acc_hurt=0.0, mc_acc=0.0, k_reach=30, nll_excess=0.004,
+              single_gap=0.04, single_nll=0.3, gap_control=0.6, gap_dropout=0.2):
     """A full set of tables with known answers; a small spread over seeds keeps the intervals finite.
     ``k_reach``: the k from which the ensemble is within δ (None: never, censored), or one per seed;
-    ``single_gap`` / ``single_nll``: one mask's accuracy below / NLL over weight scaling's."""
+    ``single_gap`` / ``single_nll``: one mask's accuracy below / NLL above weight scaling's (nats);
+    ``nll_excess``: the largest ensemble's NLL above weight scaling's (nats)."""
     jitter = np.linspace(-1, 1, seeds)
     reach = list(k_reach) if isinstance(k_reach, (list, tuple)) else [k_reach] * seeds
     ws_acc, ws_nll = 0.94 + 0.002 * jitter, 0.2 + 0.01 * jitter
@@ -195,9 +208,9 @@ def hand_made(seeds=6, rel_bias=0.03, nll_hurt=0.5, acc_hurt=0.0, mc_acc=0.0, k_
     mc = pd.DataFrame(
         [dict(seed=s, k=k, groups=1000 // k,
               accuracy=(ws_acc[s] - single_gap if k == 1 else
-                        ws_acc[s] - (0.001 if reach[s] is not None and k >= reach[s] else 0.02))
+                        ws_acc[s] - (0.0005 if reach[s] is not None and k >= reach[s] else 0.02))
               + (mc_acc + 0.001 * jitter[s] if k == 1000 else 0.0),
-              nll=ws_nll[s] * (nll_ratio + 0.005 * jitter[s] if k == 1000 else single_nll if k == 1 else 1.4))
+              nll=ws_nll[s] + (nll_excess + 0.001 * jitter[s] if k == 1000 else single_nll if k == 1 else 0.08))
          for s in range(seeds) for k in ks])
     curves = pd.DataFrame(
         [dict(run="small", variant=v, seed=s, epoch=150, split=part, accuracy=0.9,
@@ -226,7 +239,8 @@ CASES = {
                                                          dict(D3b="fails", D3e="inconclusive", D3a="inconclusive")),
     "D3b censored: four seeds at 30 masks, two never (the interval is unbounded above)": (
         dict(k_reach=[30, None, 30, 30, None, 30]), dict(D3b="inconclusive", D3e="inconclusive", D3a="inconclusive")),
-    "D3d: the ensemble's NLL 30% above weight scaling's": (dict(nll_ratio=1.3), dict(D3d="fails")),
+    "D3d: the ensemble's NLL 0.1 nats above weight scaling's": (dict(nll_excess=0.1), dict(D3d="fails")),
+    "D3d: the ensemble's NLL 0.1 nats below weight scaling's": (dict(nll_excess=-0.1), dict(D3d="fails")),
     "D4: dropout widens the train-test gap": (dict(gap_control=0.2, gap_dropout=0.6), dict(D4="fails")),
     "D4: dropout shrinks the gap by less than the margin (0.02 nats)": (dict(gap_control=0.6, gap_dropout=0.58),
                                                                         dict(D4="fails")),
@@ -234,8 +248,8 @@ CASES = {
         dict(gap_control=0.02, gap_dropout=0.0), dict(D4c="fails", D4="untestable")),
     "premise D3f: one mask as accurate as weight scaling": (
         dict(single_gap=0.0), dict(D3f="fails", D3a="untestable", D3b="untestable", D3e="untestable")),
-    "premise D3g: one mask's NLL within 10% of weight scaling's": (
-        dict(single_nll=1.05), dict(D3g="fails", D3d="untestable")),
+    "premise D3g: one mask's NLL within 0.05 nats of weight scaling's": (
+        dict(single_nll=0.01), dict(D3g="fails", D3d="untestable")),
 }
 
 
@@ -264,9 +278,10 @@ def test_the_hand_made_estimates_have_their_known_values():
     est = ds.estimate(hand_made(), ds.Config())
     assert est["D1c"].value == pytest.approx(0.03 * (1 + 0.05 * np.linspace(-1, 1, 6)).mean())
     assert est["D2b"].value == pytest.approx(0.5)
-    assert est["D3b"].value == 30 and est["D3e"].value == 0
-    assert est["D3d"].value == pytest.approx(1.02, rel=1e-3)
-    assert est["D3f"].value == pytest.approx(0.04) and est["D3g"].value == pytest.approx(1.5)
+    assert est["D3b"][ds.DELTA_ONE_DIGIT].value == 30 and est["D3e"].value == 0
+    assert [est["D3b"][d].value for d in (0.001, 0.002, 0.005, 0.01)] == [30] * 4  # 2 points off before k = 30
+    assert est["D3d"].value == pytest.approx(0.004)
+    assert est["D3f"].value == pytest.approx(0.04) and est["D3g"].value == pytest.approx(0.3)
     assert est["D4"].value == pytest.approx(0.4) and est["D4c"].value == pytest.approx(0.6)
 
 
@@ -274,8 +289,8 @@ def test_censored_seeds_stay_censored_and_fail_the_median_when_all_never_get_the
     v = verdicts(acc_hurt=0.05, k_reach=None)
     assert (v["D3b"], v["D3e"]) == ("fails", "fails")
     est = ds.estimate(hand_made(k_reach=None), ds.Config())
-    assert est["D3b"].value == np.inf and est["D3e"].value == 1.0
-    two_never = ds.estimate(hand_made(k_reach=[30, None, 30, 30, None, 30]), ds.Config())["D3b"]
+    assert est["D3b"][ds.DELTA_ONE_DIGIT].value == np.inf and est["D3e"].value == 1.0
+    two_never = ds.estimate(hand_made(k_reach=[30, None, 30, 30, None, 30]), ds.Config())["D3b"][ds.DELTA_ONE_DIGIT]
     assert (two_never.value, two_never.ci_low, two_never.ci_high) == (30, 30, np.inf)  # order statistics 1 and 6
 
 

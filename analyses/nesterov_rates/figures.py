@@ -21,6 +21,33 @@ COLORS = {"gd": plots.PALETTE[0], "heavy_ball": plots.PALETTE[2], "nag": plots.P
 INSTANCE_STYLE = {"nesterov_worst": ":", "worst_1d_quadratic": "--", "worst_1d_huber": "-"}
 
 
+_CACHE: dict = {}
+
+
+def _estimates(tables, cfg):
+    """The claims' estimates of one run, computed once for all its figure titles."""
+    key = (id(tables), id(cfg))
+    if key not in _CACHE:
+        _CACHE.clear()
+        from . import estimate  # the package imports this module before it declares estimate
+
+        _CACHE[key] = (tables, estimate(tables, cfg))  # the tables kept alive: their id stays theirs
+    return _CACHE[key][1]
+
+
+def result(tables, cfg, *ids: str) -> str:
+    """'E3a 1 [0.98, 1] holds; ...': the claims' headline values and verdicts (premises aside)."""
+    from dlclaims.suite.claims import headline
+
+    from . import CLAIMS  # the package imports this module before it declares it
+
+    estimates, parts = _estimates(tables, cfg), []
+    for claim in (c for c in CLAIMS if c.id in ids):
+        est = headline(claim, estimates[claim.id])
+        parts.append(f"{claim.id} {est.value:.3g} [{est.ci_low:.3g}, {est.ci_high:.3g}] {claim.rule.verdict(est)}")
+    return "; ".join(parts)
+
+
 @plots.figure("E1a", "E1b", "E1c", "E1d", "E1f")
 def figure_gap_vs_horizon(tables, cfg):
     """Worst-case gaps against their bounds, and the scaled gaps settling to constants."""
@@ -45,7 +72,9 @@ def figure_gap_vs_horizon(tables, cfg):
         ax1.plot(part.horizon, part.gap_over_LR2, "-", lw=0.8, alpha=0.5, color=COLORS[method],
                  label=f"{METHODS[method]}, one fixed quadratic (dim {cfg.fixed_dimension})")
     ax1.set(xscale="log", yscale="log", xlabel="horizon T", ylabel="(f(x_T) − f*) / (L R²)",
-            title="Smooth convex: gap at horizon T,\neach worst case built for that T", ylim=(1e-9, 1))
+            title="Smooth convex: gap at horizon T, each worst case built for that T\n"
+                  f"{result(tables, cfg, 'E1a')} (GD slope)\n{result(tables, cfg, 'E1b')} (NAG slope)",
+            ylim=(1e-9, 1))
     ax1.legend(fontsize=8, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.12))
     ax2.axhline(0.5, color=COLORS["gd"], lw=3, alpha=0.35, label="GD bound: T·gap ≤ 1/2")
     ax2.axhline(0.25, color=COLORS["gd"], ls="-.", lw=1, label="GD exact worst case → 1/4 (Drori & Teboulle)")
@@ -55,7 +84,8 @@ def figure_gap_vs_horizon(tables, cfg):
              label="T²/(2θ_T²), exact lower bound (Drori 2017)")
     ax2.axhline(3 / 32, color="grey", lw=1, label="3/32, Nesterov's lower bound")
     ax2.set(xscale="log", yscale="log", xlabel="horizon T", ylabel="T·gap/(LR²) (GD), T²·gap/(LR²) (NAG)",
-            title="Scaled gaps settle to constants:\nthe Huber function reaches ½ of GD's bound, all of NAG's")
+            title="Scaled gaps settle to constants:\nthe Huber function reaches ½ of GD's bound, all of NAG's\n"
+                  f"{result(tables, cfg, 'E1c', 'E1d')} (gap / bound)")
     ax2.legend(fontsize=8, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.12))
     fig.tight_layout()
     return fig
@@ -80,23 +110,34 @@ def figure_iterations_vs_kappa(tables, cfg):
         ax.set(xscale="log", yscale="log", xlabel="condition number κ = L/μ", title=problem.replace("_", " "))
     axes[0].set_ylabel(f"iterations to relative gap ε = {cfg.eps:g}")
     axes[0].legend(fontsize=8)
-    fig.suptitle("Strongly convex: iterations to ε vs κ (mean over seeds, 95% CI)")
+    fig.suptitle("Strongly convex: iterations to ε vs κ (mean over seeds, 95% CI); log-log slopes\n"
+                 f"quadratic: {result(tables, cfg, 'E2a', 'E2b', 'E2c')}\n"
+                 f"logistic: {result(tables, cfg, 'E2d', 'E2e')}", y=1.02)
     fig.tight_layout()
     return fig
 
 
 @plots.figure("E3a", "E3b")
 def figure_lessard_cycle(tables, cfg):
-    """Heavy ball's limit cycle on Lessard et al.'s function; NAG and GD from the same start."""
+    """Heavy ball's limit cycle on Lessard et al.'s function; NAG and GD from the same start (GD
+    drawn as open squares over NAG's dots: where their iterates coincide both stay visible)."""
     traj, lessard = tables["lessard_trajectory"], tables["lessard"]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.4))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4.8))
+    marks = {"gd": dict(marker="s", ms=8, mfc="none", mew=1.5, lw=2.5, ls="--", zorder=3),
+             "heavy_ball": dict(marker="o", ms=3, lw=1, zorder=2), "nag": dict(marker="o", ms=4, lw=1.2, zorder=4)}
     for method, label in METHODS.items():
         part = stats.select(traj, method=method)
-        ax1.plot(part.step, part.x, "o-", ms=3, lw=1, color=COLORS[method], label=label)
+        ax1.plot(part.step, part.x, color=COLORS[method], label=label, **marks[method])
+    gd, nag = (stats.select(traj, method=m).sort_values("step").x.to_numpy() for m in ("gd", "nag"))
+    if len(gd) == len(nag):
+        settled = np.flatnonzero((np.abs(gd) < 1e-12) & (np.abs(nag) < 1e-12))
+        if len(settled):
+            ax1.annotate(f"GD (squares) and NAG (dots) both at x* = 0 from k = {settled[0]}",
+                         (settled[0], 0), xytext=(12, -2.9), fontsize=9, arrowprops=dict(arrowstyle="->", color="black"))
     ax1.set(xlabel="iteration k", ylabel="x_k", ylim=(-3.6, 4.6),
-            title=f"Lessard et al.'s function (L={LESSARD['L']:g}, μ={LESSARD['mu']:g}), "
-                  f"x₀ = {traj.start.iloc[0]:.3f}")
-    ax1.legend(ncol=3, loc="upper center")
+            title=f"Lessard et al.'s function (L={LESSARD['L']:g}, μ={LESSARD['mu']:g}), x₀ = "
+                  f"{traj.start.iloc[0]:.3f}\nGD and NAG converge: {result(tables, cfg, 'E3b')} (largest final gap)")
+    ax1.legend(ncol=3, loc="upper center", fontsize=9)
     xs = torch.linspace(-3, 4, 400, dtype=F64)
     ax2.plot(xs, lessard_f(xs), color="grey", label="f")
     hb = lessard[(lessard.method == "heavy_ball") & (lessard.cycle_points != "none")]
@@ -107,8 +148,8 @@ def figure_lessard_cycle(tables, cfg):
                  label=f"heavy ball's limit cycle (period {len(pts)})")
         title = f"Heavy ball's period-{len(pts)} cycle on the function"
     ax2.plot([0], [0], "*", ms=14, color="black", label="minimum")
-    ax2.set(xlabel="x", ylabel="f(x)", title=title)
-    ax2.legend(loc="upper center")
+    ax2.set(xlabel="x", ylabel="f(x)", title=f"{title}\n{result(tables, cfg, 'E3a')} (share of starts cycling)")
+    ax2.legend(loc="upper center", fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -128,7 +169,8 @@ def figure_zigzag(tables, cfg):
     ax.plot([0], [0], "*", ms=12, color="black")
     ax.set(xlabel=f"x₁ (shallow, μ = {mu:g})", ylabel=f"x₂ (steep, L = {L:g})", aspect="equal",
            title=f"Ill-conditioned 2-D quadratic (κ = {L / mu:g}), {ZIGZAG['steps']} steps: GD η = 2/(L+μ);\n"
-                 "heavy ball Polyak's η, β; NAG η = 1/L, β = (√κ−1)/(√κ+1)")
+                 "heavy ball Polyak's η, β; NAG η = 1/L, β = (√κ−1)/(√κ+1); κ-scaling over seeds (log-log slopes):\n"
+                 f"{result(tables, cfg, 'E2a', 'E2b', 'E2c')}")
     ax.legend(loc="lower right")
     fig.tight_layout()
     return fig
@@ -147,7 +189,8 @@ def figure_step_sizes(tables, cfg):
         ax.plot(part.step, np.log10(part.f_over_f0), color=colors[eta], label=f"η = {eta:g}/L",
                 ls="-" if eta < 2 else "--")
     ax.set(xlabel="iteration k", ylabel="log₁₀ f(x_k) / f(x_0)", ylim=(-40, 100),
-           title="GD on a quadratic: monotone below η = 2/L, divergent above (seed 0)")
+           title="GD on a quadratic: monotone below η = 2/L, divergent above (seed 0)\n"
+                 f"{result(tables, cfg, 'E5a', 'E5b')} (fractions of runs)")
     ax.legend(fontsize=7.5, ncol=2)
     fig.tight_layout()
     return fig

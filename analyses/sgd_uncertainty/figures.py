@@ -4,26 +4,64 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlclaims.suite import plots, stats
+from matplotlib.lines import Line2D
 
-from . import NO_WORSE
+from dlclaims.suite import plots, stats
+from dlclaims.suite.claims import headline
+
+from . import CLAIMS, NO_WORSE, estimate
 from .averaging import bound
 from .problems import (CONSTANT_PROBLEMS, DIMINISHING, LABELS, PROBLEMS, SCHEDULE_LABELS, SMALL_H, chain_matrix,
                        positive_k)
 from .rates import gd_bound
 
 
+_CACHE: dict = {}
+
+
+def _estimates(tables, cfg):
+    """The claims' estimates of one run, computed once for all its figure titles."""
+    key = (id(tables), id(cfg))
+    if key not in _CACHE:
+        _CACHE.clear()
+        _CACHE[key] = (tables, estimate(tables, cfg))  # the tables kept alive: their id stays theirs
+    return _CACHE[key][1]
+
+
+def result(tables, cfg, *ids: str) -> str:
+    """'C2b 0.68 [0.67, 0.69] holds; ...': the claims' headline values and verdicts (premises aside)."""
+    estimates, parts = _estimates(tables, cfg), []
+    for claim in (c for c in CLAIMS if c.id in ids):
+        est = headline(claim, estimates[claim.id])
+        parts.append(f"{claim.id} {est.value:.3g} [{est.ci_low:.3g}, {est.ci_high:.3g}] {claim.rule.verdict(est)}")
+    return "; ".join(parts)
+
+
+def style_key(fig, entries, y: float = 0.955) -> None:
+    """A figure-level legend of line styles (label, linestyle, linewidth), under the title."""
+    handles = [Line2D([], [], color="dimgrey", ls=ls, lw=lw) for _, ls, lw in entries]
+    fig.legend(handles, [label for label, _, _ in entries], loc="upper center", ncol=len(entries), fontsize=9,
+               frameon=False, bbox_to_anchor=(0.5, y))
+
+
+def three_of(values):
+    """The smallest, a middle and the largest of sorted values (at most three curves a panel)."""
+    values = sorted(values)
+    return [values[i] for i in sorted({0, len(values) // 2, len(values) - 1})]
+
+
 @plots.figure("C2a", "C3")
 def figure_gap_vs_k(tables, cfg):
-    """Gap vs k for each constant h, with the running average and the lecture's bound."""
+    """Gap vs k for the smallest, a middle and the largest constant h, with the running average
+    and the lecture's bound."""
     import matplotlib.pyplot as plt
 
     b = bound(tables["curves"], tables["problems"], "constant")
     curves = tables["curves"]
-    fig, axes = plt.subplots(2, 2, figsize=(13, 9), squeeze=False)
+    fig, axes = plt.subplots(2, 2, figsize=(13, 9.6), squeeze=False)
     for ax, name in zip(axes.ravel(), CONSTANT_PROBLEMS):
-        steps = sorted(b[b.problem == name].step.unique())
-        colours = plt.cm.viridis(np.linspace(0, 0.9, len(steps)))
+        steps = three_of(b[b.problem == name].step.unique())
+        colours = plots.PALETTE[:len(steps)]
         for h, colour in zip(steps, colours):
             part = positive_k(b[(b.problem == name) & (b.step == h)])
             plots.band(ax, part.k, part.gap_last, part.gap_last_ci_low, part.gap_last_ci_high,
@@ -31,15 +69,17 @@ def figure_gap_vs_k(tables, cfg):
             avg = positive_k(part, "gap_avg")
             ax.plot(avg.k, avg.gap_avg, color=colour, ls=":", lw=1)
             ax.plot(part.k, part.bound, color=colour, ls="--", lw=1)
-            ax.axhline(part.G2.iloc[0] * h / 2, color=colour, lw=0.6, alpha=0.5)
+            ax.axhline(part.G2.iloc[0] * h / 2, color=colour, lw=0.8, ls="-.", alpha=0.7)
         gd = positive_k(curves[(curves.problem == name) & (curves.schedule == "gd")])
         ax.plot(gd.k, gd.gap_last.clip(lower=1e-16), color="black", lw=1.2, label="GD, step 1/L")
         ax.set(xscale="log", yscale="log", xlabel="step k", ylabel="F(x_k) − F*", title=LABELS[name],
                ylim=(max(1e-7, float(b[b.problem == name].gap_avg.min()) / 3), None))
-        ax.legend(fontsize=7, loc="lower left")
-    fig.suptitle("Last iterate (solid, 95% band), running average (dotted), lecture bound (dashed), "
-                 "G²h/2 (thin)", y=1.0)
-    fig.tight_layout()
+        ax.legend(fontsize=8, loc="lower left", title="colour: step h", title_fontsize=8)
+    fig.suptitle("The averaged iterate stays under the lecture's bound; larger h reaches its plateau sooner\n"
+                 f"{result(tables, cfg, 'C2a', 'C3')}", y=1.0)
+    style_key(fig, [("last iterate (95% band)", "-", 1.5), ("running average", ":", 1.2),
+                    ("lecture bound", "--", 1.0), ("G²h/2", "-.", 0.8)], y=0.935)
+    fig.tight_layout(rect=(0, 0, 1, 0.92))
     return fig
 
 
@@ -71,9 +111,10 @@ def figure_plateau_vs_h(tables, cfg):
         ax.axvline(SMALL_H, color="grey", ls="--", lw=0.8)
         ax.set(xscale="log", xlabel="step h / h_max")
     ax1.set(yscale="log", ylabel="plateau of F(x_k) − F*",
-            title="The uncertainty region grows with the step (C1a–c fit left of the dashed line)")
+            title="The uncertainty region grows with the step (C1a–c fit left of the dashed line)\n"
+                  + result(tables, cfg, "C1a", "C1b") + "\n" + result(tables, cfg, "C1c", "C1d"))
     ax2.set(yscale="log", ylabel="plateau / h",
-            title="plateau / h: flat to first order, rising near h_max (C1e)")
+            title="plateau / h: flat to first order, rising near h_max\n" + result(tables, cfg, "C1e"))
     ax1.legend(fontsize=7)
     ax2.legend(fontsize=7, title="lines: exact (solid), first order (dotted)", title_fontsize=7)
     fig.tight_layout()
@@ -104,7 +145,8 @@ def figure_schedules(tables, cfg):
                ylim=(max(1e-9, float(part.gap_last[part.gap_last > 0].min())), None))
         ax.legend(fontsize=7, loc="lower left")
     axes[1, 2].axis("off")
-    fig.suptitle("Diminishing steps keep converging below the constant-step plateaus (C4)", y=1.0)
+    fig.suptitle("Diminishing steps keep converging below the constant-step plateaus: "
+                 f"{result(tables, cfg, 'C4')}", y=1.0)
     fig.tight_layout()
     return fig
 
@@ -123,7 +165,8 @@ def figure_plateau_vs_b(tables, cfg):
         m, lo, hi = stats.mean_ci_columns(q)
         ax.errorbar(bs, m, yerr=[m - lo, hi - m], fmt="o", label="measured")
         ax.plot(bs, m[0] / bs, color="grey", ls=":", label="∝ 1/b")
-        ax.set(xscale="log", yscale="log", xlabel="mini-batch size b", title=title)
+        ax.set(xscale="log", yscale="log", xlabel="mini-batch size b",
+               title=f"{title}\n{result(tables, cfg, 'C5a' if column == 'grad_variance' else 'C5b')} (slope)")
     h = float(batch.step.iloc[0])
     th = exact[(exact.problem == "ls_iso") & np.isclose(exact.step, h)].sort_values("batch")
     ax2.plot(th.batch, th.exact_plateau, color=plots.PALETTE[1], label="exact theory")
@@ -133,38 +176,49 @@ def figure_plateau_vs_b(tables, cfg):
     return fig
 
 
-@plots.figure("C2b", "C2c")
+@plots.figure("C2b", "C2c", "C2d")
 def figure_averaging(tables, cfg):
-    """Last iterate / averaged iterate against k: constant steps (grows, C2c) and decaying (C2b)."""
+    """Last iterate / averaged iterate against k: constant steps (grows, C2c, C2d) and decaying (C2b)."""
     import matplotlib.pyplot as plt
 
     curves = tables["curves"]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 5))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(14, 5.6))
     styles = {"ls_iso": "-", "ls_ill": "--"}
     for name, ls in styles.items():
         part = curves[(curves.problem == name) & (curves.schedule == "constant")]
-        steps = sorted(part.step.unique())
-        for h, colour in zip(steps, plt.cm.viridis(np.linspace(0, 0.9, len(steps)))):
+        all_steps = sorted(part.step.unique())
+        for h, colour in zip(three_of(all_steps), plots.PALETTE):
             s = positive_k(part[part.step == h], "gap_avg")
             ax1.plot(s.k, s.gap_last / s.gap_avg, color=colour, ls=ls,
-                     label=f"{name}, h/h_max = {h / steps[-1]:.3g}")
+                     label=f"h = h_max × {h / all_steps[-1]:.3g}" if name == "ls_iso" else None)
     kmax = cfg.steps
     ax1.axhline(1, color="black", lw=0.8)
+    ax1.axhline(NO_WORSE.hi, color="red", lw=0.8, ls=":")
     ax1.axvspan(kmax / 10, kmax, color="grey", alpha=0.1, lw=0, label="C2c: growth over [K/10, K]")
     ax1.set(xscale="log", yscale="log", xlabel="step k", ylabel="gap of last iterate / of average",
-            title="Constant step: the average keeps converging (Bach & Moulines)")
-    ax1.legend(fontsize=6, ncol=2)
-    for (name, colour) in zip(PROBLEMS, plots.PALETTE):
-        for sched, ls in (("inv_sqrt", "-"), ("inv", "--")):
+            title="Constant step: the average keeps converging (Bach & Moulines)\n"
+                  f"{result(tables, cfg, 'C2c')}; over draws {result(tables, cfg, 'C2d')}")
+    first = ax1.legend(fontsize=8, loc="upper left", title="colour: step (one draw)", title_fontsize=8)
+    ax1.add_artist(first)
+    ax1.legend([Line2D([], [], color="dimgrey", ls=ls) for ls in styles.values()], [LABELS[n] for n in styles],
+               fontsize=8, loc="lower right", title="line: problem", title_fontsize=8)
+    scheds = {"inv_sqrt": "-", "inv": "--"}
+    for name, colour in zip(PROBLEMS, plots.PALETTE):
+        for sched, ls in scheds.items():
             s = positive_k(curves[(curves.problem == name) & (curves.schedule == sched)], "gap_avg")
             if len(s):
                 ax2.plot(s.k, s.gap_last / s.gap_avg, color=colour, ls=ls,
-                         label=f"{LABELS[name]}, {SCHEDULE_LABELS[sched]}")
-    ax2.axhline(NO_WORSE.hi, color="red", lw=0.8, ls=":", label=f"C2b rule: {NO_WORSE.region()} at K")
+                         label=LABELS[name] if sched == "inv_sqrt" else None)
+    ax2.axhline(NO_WORSE.hi, color="red", lw=0.8, ls=":", label=f"rule of C2b, C2d: {NO_WORSE.region()} at K")
     ax2.axvline(kmax, color="grey", lw=0.8)
     ax2.set(xscale="log", yscale="log", xlabel="step k", ylabel="gap of last iterate / of step-weighted average",
-            title="Decaying steps: the last point is no worse (the lecture's aside)")
-    ax2.legend(fontsize=6)
+            title="Decaying steps: the last point is no worse (the lecture's aside)\n"
+                  f"over draws {result(tables, cfg, 'C2b')}")
+    first = ax2.legend(fontsize=8, loc="lower left", title="colour: problem (one draw)", title_fontsize=8)
+    ax2.add_artist(first)
+    ax2.legend([Line2D([], [], color="dimgrey", ls=ls) for ls in scheds.values()],
+               [SCHEDULE_LABELS[k] for k in scheds], fontsize=8, loc="upper right", title="line: schedule",
+               title_fontsize=8)
     fig.tight_layout()
     return fig
 
@@ -180,13 +234,17 @@ def figure_rates(tables, cfg):
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(14, 5.2))
     for name, colour in zip(PROBLEMS, plots.PALETTE):
         g = gd[gd.problem == name].sort_values("k")
-        ax1.plot(g.k, g.ratio, color=colour, label=f"GD / (L R²/(2k)), {LABELS[name]}")
+        ax1.plot(g.k, g.ratio, color=colour, label=LABELS[name])
         s = positive_k(sgd[sgd.problem == name], "gap_avg")
-        ax1.plot(s.k, s.gap_avg / s.bound, color=colour, ls="--", label="  SGD h_max/√(k+1), x̂ / lecture bound")
-    ax1.axhline(1, color="red", lw=1, label="bound (C6a, C6d: ≤ 1)")
-    ax1.set(xscale="log", yscale="log", xlabel="step k", ylabel="gap / theorem's bound",
-            title="Gaps over the theorems' bounds at every k", ylim=(1e-6, 3))
-    ax1.legend(fontsize=6, ncol=2, loc="lower left")
+        ax1.plot(s.k, s.gap_avg / s.bound, color=colour, ls="--")
+    ax1.axhline(1, color="red", lw=1)
+    ax1.set(xscale="log", yscale="log", xlabel="step k", ylabel="gap / theorem's bound (≤ 1: red line)",
+            title=f"Gaps over the theorems' bounds at every k\n{result(tables, cfg, 'C6a', 'C6d')}", ylim=(1e-6, 3))
+    first = ax1.legend(fontsize=8, loc="lower left", title="colour: problem", title_fontsize=8)
+    ax1.add_artist(first)
+    ax1.legend([Line2D([], [], color="dimgrey"), Line2D([], [], color="dimgrey", ls="--")],
+               ["GD, step 1/L, over L R²/(2k)", "SGD h_max/√(k+1), x̂ over the lecture's bound"], fontsize=8,
+               loc="lower right")
     noise, exact = tables["noise"], tables["noise_theory"]
     kmax = cfg.steps
     for (name, sched), colour in zip([("ls_flat", "inv_sqrt"), ("logistic_l2", "inv_sqrt"), ("logistic_l2", "inv")],
@@ -202,7 +260,8 @@ def figure_rates(tables, cfg):
     ax2.plot(e.k, e.exact_noise, color="black", ls=":", label="ls_flat exact recursion")
     ax2.axvspan(kmax / 10, kmax, color="grey", alpha=0.1, lw=0, label="fit range [K/10, K]")
     ax2.set(xscale="log", yscale="log", xlabel="step k", ylabel="noise part: F − F* of SGD started at x*",
-            title="The term the rates are about (thick: slopes −½ and −1)")
-    ax2.legend(fontsize=7, loc="lower left")
+            title="The term the rates are about (thick: slopes −½ and −1)\n"
+                  f"{result(tables, cfg, 'C6b', 'C6c')}\n{result(tables, cfg, 'C6e', 'C6f')}")
+    ax2.legend(fontsize=8, loc="lower left")
     fig.tight_layout()
     return fig

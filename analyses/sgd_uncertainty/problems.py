@@ -56,10 +56,10 @@ def describe(name: str, seed: int) -> dict:
                 R=float(p.x_star.norm()), F_star=p.F_star)
 
 
-def schedules(cfg, name: str) -> list[tuple[str, float, chains.Schedule]]:
-    """(name, step parameter, schedule) of every group of chains from x₀ on one problem; a
-    group's index in this list names its chains' streams."""
-    info = describe(name, cfg.seed)
+def schedules(cfg, name: str, seed: int | None = None) -> list[tuple[str, float, chains.Schedule]]:
+    """(name, step parameter, schedule) of every group of chains from x₀ on one problem (the
+    draw of ``seed``, default the root seed); a group's index in this list names its chains' streams."""
+    info = describe(name, cfg.seed if seed is None else seed)
     h_max = info["h_max"]
     groups = []
     if name in CONSTANT_PROBLEMS:
