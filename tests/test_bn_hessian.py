@@ -4,6 +4,7 @@ with known answers (each lecture rule seen to hold and to fail), and a --quick s
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -162,7 +163,9 @@ def fake_tables(seeds=10, overlap=None, lam=None, chosen=None, unchanged=0.99, s
                         frac = chosen.get(variant, 0.1) * jitter if kind == "targeted" else 0.1
                         pert.append(dict(model=model, variant=variant, seed=seed, kind=kind, target=k,
                                          fraction_chosen=min(frac, 1.0), fraction_unchanged=unchanged))
-    lr = [dict(variant=v, seed=s, lr=r, stable=r <= stable[v] * (1 + 0.0 * s))
+    # stable up to stable[v]; finite (all 50 steps, below 10× the initial loss) up to twice that
+    lr = [dict(variant=v, seed=s, lr=r, stable=r <= stable[v] * (1 + 0.0 * s), steps=50 if r <= 2 * stable[v] else 7,
+               final_loss=0.3 if r <= 2 * stable[v] else math.inf)
           for v in ("no_bn", "bn") for s in range(8) for r in 0.1 * np.sqrt(2) ** np.arange(15)]
     santurkar = [dict(variant=v, seed=s, step=step, eta_factor=f, loss=1.0 + f * sant[v] * (1 + 0.05 * s),
                       gradient_change=f * sant[v], beta=sant[v] * (1 + 0.01 * s))
@@ -173,7 +176,14 @@ def fake_tables(seeds=10, overlap=None, lam=None, chosen=None, unchanged=0.99, s
     final = lambda v, s: 2.3 if v == "no_bn" and s >= seeds - untrained else 0.5
     training = [dict(model=m, variant=v, seed=s, step=step, loss=loss) for m in models.MODELS for v in ("no_bn", "bn")
                 for s in range(seeds) for step, loss in ((0, 2.3), (90, 1.0), (-1, final(v, s)))]
+    wide = dict(width=bh.WIDE)  # the width sweep's nets: the conv net's rows again, at the headline width
+    frozen_steps = [dict(model="mlp", variant="frozen_bn", seed=s, steps=st, index=i, eigenvalue=10.0 / i,
+                         overlap=overlap["frozen_bn"] if i <= 5 else 0.0) for s in range(seeds) for st in (300, 500)
+                    for i in range(1, 11)]
     return {"training": pd.DataFrame(training), "spectrum": pd.DataFrame(spectrum),
+            "training_width": pd.DataFrame([r | wide for r in training if r["model"] == "conv"]),
+            "perturbation_width": pd.DataFrame([r | wide for r in pert if r["model"] == "conv"]),
+            "frozen_steps": pd.DataFrame(frozen_steps),
             "hessian_summary": pd.DataFrame(summary),
             "perturbation": pd.DataFrame(pert), "lr_stress": pd.DataFrame(lr), "santurkar": pd.DataFrame(santurkar),
             "solvers": solvers}
@@ -201,7 +211,7 @@ def test_every_claim_holds_where_the_lecture_is_right():
     assert est["B1a"].value == pytest.approx(0.8, abs=0.03)
     assert est["B2"].value == pytest.approx(0.1 / 0.8, rel=1e-9)  # the seed's jitter cancels when paired
     assert est["B3-mlp"].value == pytest.approx(0.1, rel=1e-9)
-    assert est["B5d"].value == pytest.approx(0.7 - 0.15, abs=0.03)
+    assert est["B5d"][bh.WIDE].value == pytest.approx(0.7 - 0.15, abs=0.03)
     assert est["B6"].value == pytest.approx(0.1 * math.sqrt(2) ** 10 / (0.1 * math.sqrt(2) ** 4))
     assert est["B7c"].value == pytest.approx(0.3, rel=1e-9)
     assert est["B4a"] == claims.Estimate.exact(1e-5)
@@ -235,6 +245,46 @@ def test_the_overlap_claims_use_v1_to_v5_only():
     spec = tables["spectrum"]
     spec.loc[spec["index"] > 5, "overlap"] = 1.0  # v6..v10 fully inside: must not count
     assert bh.estimate(tables, bh.Config())["B1b"].value == pytest.approx(0.8, abs=0.03)
+
+
+def test_b5_is_judged_at_every_width_on_that_widths_trained_seeds():
+    """The narrow (Hessian) net's B5 stays in the strip; the wide net's seeds that did not train
+    leave B5 at that width and make B0-wide fail, whatever the narrow net did."""
+    tables = fake_tables()
+    est = bh.estimate(tables, bh.Config())
+    assert list(est["B5b"]) == ["8-16-16-32", bh.WIDE]
+    assert est["B5b"][bh.WIDE].value == pytest.approx(est["B5b"]["8-16-16-32"].value)
+    wide = tables["training_width"]
+    wide.loc[(wide.seed >= 7) & (wide.variant == "no_bn") & (wide.step == -1), "loss"] = 2.3
+    perturbation = tables["perturbation_width"]
+    perturbation.loc[perturbation.seed >= 7, "fraction_chosen"] = 0.0  # would pull the mean down if counted
+    est = bh.estimate(tables, bh.Config())
+    assert est["B0-wide"].value == pytest.approx(0.7) and est["B0"].value == 1
+    kept = perturbation[(perturbation.seed < 7) & (perturbation.variant == "no_bn") & (perturbation.kind == "targeted")]
+    assert est["B5b"][bh.WIDE].value == pytest.approx(kept.groupby("seed").fraction_chosen.mean().mean())
+
+
+def test_b1b_mlp_is_judged_at_the_declared_steps_with_more_steps_beside():
+    tables = fake_tables()
+    tables["frozen_steps"].loc[tables["frozen_steps"].steps == 500, "overlap"] = 0.2
+    est = bh.estimate(tables, bh.Config())["B1b-mlp"]
+    assert list(est) == [100, 300, 500]
+    assert est[100].value == pytest.approx(0.8, abs=0.03) and est[500].value == pytest.approx(0.2)
+
+
+def test_the_steps_unit_continues_the_hessian_units_training_exactly():
+    """B1b-mlp's scope: the first train_steps steps of the steps unit are the Hessian unit's net,
+    so its frozen-BN spectrum at train_steps is the Hessian unit's."""
+    cfg = replace(bh.QUICK, steps_sweep=(bh.QUICK.train_steps,))
+    ours = measure.steps_unit(cfg, 1)["frozen_steps"]
+    theirs = stats.select(measure.hessian_unit(cfg, "mlp", 1)["spectrum"], variant="frozen_bn")
+    np.testing.assert_allclose(ours.eigenvalue.to_numpy()[:3], theirs.eigenvalue.to_numpy()[:3], rtol=1e-3)
+
+
+def test_b6_finite_counts_runs_that_stay_finite_without_learning():
+    rows = [dict(variant="bn", seed=0, lr=lr, steps=st, final_loss=f) for lr, st, f in
+            [(0.1, 50, 2.2), (0.2, 50, 2.3), (0.4, 12, math.inf)]]
+    np.testing.assert_allclose(bh.largest_finite(pd.DataFrame(rows), "bn", 0.1, 50), [0.2])
 
 
 def test_b2_is_paired_by_seed():

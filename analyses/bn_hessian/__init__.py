@@ -6,19 +6,19 @@ paired seeds. Method text: analyses/bn_hessian.md."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
 from dlclaims.suite import config, stats
-from dlclaims.suite.claims import Added, Amendment, Claim, Estimate, at_least, at_most, exceeds, falls_below
+from dlclaims.suite.claims import Added, Amendment, Claim, Estimate, Scope, at_least, at_most, exceeds, falls_below
 from dlclaims.suite.contract import Tol, option
 
-from . import measure
+from . import measure, models
 from .figures import FIGURES  # noqa: F401  (the contract's member)
 from .models import MODEL_LABELS, MODELS
-from .per_seed import (OVERLAP_TOP, judged, largest_stable, mean_top_overlap, perturbation_fraction,
-                       santurkar_per_seed, trained_fraction, trained_seeds)
+from .per_seed import (OVERLAP_TOP, by_width, frozen_overlap_at, judged, largest_finite, largest_stable,
+                       mean_top_overlap, perturbation_fraction, santurkar_per_seed, trained_fraction, trained_seeds)
 
 TITLE = "Batch norm and the Hessian: leading eigenvectors, perturbations, learning rates, smoothness"
 LECTURE = """\
@@ -54,6 +54,12 @@ NET = {"conv": ("dataset", "conv_pool", "channels", "conv_logit_scale", "bn_affi
        "mlp": ("dataset", "mlp_hidden", "bn_affine", "train_steps", "train_lr", "batch_size", "seeds")}
 SPECTRUM = ("hessian_batch", "k", "tol")
 PERTURBATION = ("perturb_inputs",)
+WIDE = "32-64-128-256"  # B5's headline conv width: the widest ten seeds fit the default budget (Page's: 64-512)
+WIDTH_SCOPE = Scope("perturb_channels", WIDE, "Page's net has 64-512 channels; B5 needs no Hessian, so the conv "
+                    "net is widened to the most the default budget holds, and the strip shows the trend with width")
+STEPS = 100  # B1b-mlp's headline: the declared partial training of the 6×256 MLP
+STEPS_SCOPE = Scope("train_steps", STEPS, "Page's 'partially trained' net names no step count; the overlap of the "
+                    "frozen-BN net moves with training, so 300 and 500 steps stand beside the declared 100")
 SOLVERS = ("dataset", "conv_pool", "channels", "conv_logit_scale", "bn_affine", "conv_steps", "conv_lr",
            "batch_size", "hessian_batch", "tol", "power_tol", "power_max_iter")
 LR_STRESS = ("dataset", "small_hidden", "bn_affine", "batch_size", "lr_base", "lr_grid", "lr_steps", "lr_seeds")
@@ -69,7 +75,8 @@ def _page_claims(model: str, suffix: str) -> list[Claim]:
               f"mean overlap of v1..v5 with the 10-gradient span ({net}, no BN, trained)", at_least(MOSTLY), **on),
         Claim(f"B1b{suffix}", "lecture",
               "With frozen BN (eval mode) the top Hessian eigenvectors lie mostly in that span too",
-              f"mean overlap of v1..v5 with the 10-gradient span ({net}, frozen BN, trained)", at_least(MOSTLY), **on),
+              f"mean overlap of v1..v5 with the 10-gradient span ({net}, frozen BN, trained)", at_least(MOSTLY),
+              **(dict(on, setup=on["setup"] + ("steps_sweep",), scope=STEPS_SCOPE) if model == "mlp" else on)),
         Claim(f"B2{suffix}", "lecture", "With BN (train mode) that overlap is much smaller",
               f"mean overlap of v1..v5, BN (train mode) / no BN, geometric mean over seeds ({net}, trained)",
               falls_below(1, 1 - MUCH_SMALLER, HALF), **on),
@@ -80,7 +87,11 @@ def _page_claims(model: str, suffix: str) -> list[Claim]:
 
 
 def _perturbation_claims(model: str, suffix: str) -> list[Claim]:
-    net, on = MODEL_LABELS[model], dict(premise=f"B0{suffix}", setup=NET[model] + PERTURBATION)
+    conv = model == "conv"
+    net = f"conv net, channels swept, headline at {WIDE}" if conv else MODEL_LABELS[model]
+    on = dict(premise="B0-wide" if conv else f"B0{suffix}",
+              setup=NET[model] + PERTURBATION + (("perturb_channels",) if conv else ()),
+              scope=WIDTH_SCOPE if conv else None)
     first = ", no BN, trained"
     return [
         Claim(f"B5a{suffix}", "lecture", "A random 1% perturbation barely changes the outputs",
@@ -90,7 +101,7 @@ def _perturbation_claims(model: str, suffix: str) -> list[Claim]:
               f"fraction of inputs predicted as the chosen class, mean over classes ({net}{first})", at_least(MOSTLY),
               **on),
         Claim(f"B5c{suffix}", "lecture", "... but not a BN net",
-              "same fraction for BN in train mode" if model == "conv"
+              f"same fraction for BN in train mode ({net})" if conv
               else f"same fraction for BN in train mode ({net})", at_most(MOSTLY), **on),
         Claim(f"B5d{suffix}", "lecture",
               "The targeted perturbation moves a no-BN net much more than a BN net",
@@ -114,6 +125,10 @@ def _santurkar_claim(id: str, statement: str, statistic: str) -> Claim:
 CLAIMS = [
     _premise_claim("conv", ""),
     _premise_claim("mlp", "-mlp"),
+    Claim("B0-wide", "check", "The conv nets of the width sweep are trained (the premise of B5)",
+          "fraction of seeds whose no-BN and BN conv nets both trained (as B0), the lowest over the widths of the "
+          "sweep; B5 is judged on those seeds at each width", at_least(PREMISE),
+          setup=NET["conv"] + ("perturb_channels",)),
     *_page_claims("conv", ""),
     *_page_claims("mlp", "-mlp"),
     Claim("B4a", "check", "Power iteration and Lanczos agree on the top eigenvalues",
@@ -129,6 +144,10 @@ CLAIMS = [
           "≤ ½ initial loss), BN / no BN, geometric mean of per-seed ratios (3×128 MLP)",
           at_least(MUCH_LARGER, null=1, why="'much larger': four steps of the √2 grid, a factor of 4"),
           setup=LR_STRESS),
+    Claim("B6-finite", "derived", "B6 with the looser stability definition: the run stays finite for its 50 steps",
+          "largest learning rate whose run does every step with the loss finite and below 10× the initial loss "
+          "(no demand that it fell), BN / no BN, geometric mean of per-seed ratios (3×128 MLP)",
+          at_least(MUCH_LARGER, null=1, why="as B6: four steps of the √2 grid, a factor of 4"), setup=LR_STRESS),
     _santurkar_claim("B7a", "Santurkar: the loss varies less along the gradient step with BN",
                      "loss range over steps η ∈ [½, 4]·lr, BN / no BN, mean over training, geometric mean over "
                      "seeds (MLP)"),
@@ -241,12 +260,15 @@ class Config:
     # costs 4× more and ten seeds do not fit the budget
     conv_pool: int = 2
     channels: tuple[int, ...] = (8, 16, 16, 32)  # four conv blocks after Page's net, narrowed for 2 CPU cores
+    # B5's wider conv nets (no Hessian, about 4× the narrow net's training per seed): Page's has 64-512
+    perturb_channels: tuple[tuple[int, ...], ...] = ((32, 64, 128, 256),)
     mlp_hidden: tuple[int, ...] = (256,) * 6  # deep and wide enough that B1-B5 are not one small net's quirk
     small_hidden: tuple[int, ...] = (128,) * 3  # B6 and B7's MLP: 30 runs per seed must fit
     bn_affine: bool = False  # Page: "omit β and γ"
     hessian_batch: int = option(256, "digits in the Hessian's fixed batch")  # Page's
     perturb_inputs: int = 256  # held-out digits the perturbations are judged on, as many as the Hessian's
     train_steps: int = option(100, "SGD steps of the 6×256 MLP's partial training (B1-B5)")
+    steps_sweep: tuple[int, ...] = (300, 500)  # B1b-mlp's scope: the same BN MLP trained on, frozen and decomposed
     train_lr: float = 0.02  # the MLP's
     conv_steps: int = option(150, "SGD steps of the conv net's partial training (B1-B5)")
     conv_lr: float = 0.05  # with conv_steps, the set-up whose pilot nets (not evaluation seeds) all trained
@@ -273,11 +295,54 @@ class Config:
 QUICK = Config(dataset="digits", conv_pool=1, channels=(2, 4, 4, 4), mlp_hidden=(16,) * 6, small_hidden=(16,) * 3,
                hessian_batch=64, perturb_inputs=64, train_steps=10, conv_steps=10, lr_grid=4, lr_base=0.4, lr_steps=12,
                santurkar_steps=10, santurkar_every=5, k=5, tol=5e-2, power_tol=5e-2, power_max_iter=15, seeds=2,
-               lr_seeds=2, santurkar_seeds=2)
+               lr_seeds=2, santurkar_seeds=2, perturb_channels=((4, 8, 8, 8),), steps_sweep=(20,))
 # The anchor's scale, for a cluster (not run in CI): Page's conv widths 64-512 at full 28×28
 # resolution and 25 Lanczos vectors, 50 seeds everywhere.
 FULL = Config(conv_pool=1, channels=(64, 128, 256, 512), mlp_hidden=(512,) * 6, k=25, tol=1e-4, seeds=50,
-              lr_seeds=50, santurkar_seeds=20, train_steps=300, conv_steps=450, lr_grid=21)
+              lr_seeds=50, santurkar_seeds=20, conv_steps=450, lr_grid=21,
+              perturb_channels=((8, 16, 16, 32), (32, 64, 128, 256)), steps_sweep=(300, 500, 1000))
+
+
+# 2026-12-02: B5 on conv nets up to 32-256 channels, B1b-mlp across training steps, B6's looser definition
+WAS = {"B5a": "0.998 [0.995, 1] holds", "B5b": "0.149 [0.135, 0.162] fails", "B5c": "0.102 [0.101, 0.103] holds",
+       "B5d": "0.0470 [0.0331, 0.0609] fails", "B1b-mlp": "0.236 [0.190, 0.282] fails"}
+NOW = {"B5a": "0.999 [0.998, 1] holds", "B5b": "0.274 [0.232, 0.316] fails", "B5c": "0.106 [0.105, 0.107] holds",
+       "B5d": "0.168 [0.126, 0.210] inconclusive",
+       "B1b-mlp": "0.236 [0.190, 0.282] fails at 100 steps; 0.282 [0.223, 0.340] at 300, 0.395 [0.349, 0.441] at 500"}
+WIDTH_WHY = ("B5 was judged on a conv net of 8-32 channels (8,456 parameters), far below Page's 64-512 (over 4 M); the "
+             "targeted share grows with width, so the lecture failing there says as much about the width as about "
+             "the claim. B5 needs no Hessian: the conv net is now also trained at 32-256 channels (the widest ten "
+             "seeds fit the default budget; 64-512 in the full run), B5 is judged there, and the scope strip shows "
+             "every width; its premise is B0-wide, the seeds whose nets trained at every width")
+STEPS_WHY = ("the frozen-BN overlap of the 6×256 MLP grows with training (100 steps are an early state), so "
+             "B1b-mlp is also measured after 300 and 500 steps of the same run and the scope strip shows all three; "
+             "the headline stays at the declared 100 steps")
+
+
+def _width_amendments(cfg: Config) -> list[Amendment]:
+    out = []
+    for claim in (c for c in CLAIMS if c.id in ("B5a", "B5b", "B5c", "B5d")):
+        old_stat = (claim.statistic.replace(f"conv net, channels swept, headline at {WIDE}", "conv net")
+                    if claim.id != "B5c" else "same fraction for BN in train mode")
+        new_setup = claim.setup_text(cfg)
+        parts = dict(was=WAS[claim.id], now=NOW.get(claim.id, ""))
+        out += [Amendment(claim.id, LATE, old=f"{old_stat} | {claim.rule.region()}", new=claim.signature,
+                          why=WIDTH_WHY, **parts),
+                Amendment(claim.id, LATE, what="premise", old="B0", new="B0-wide", why=WIDTH_WHY, **parts),
+                Amendment(claim.id, LATE, what="setup", old=new_setup.rpartition("; perturb_channels=")[0],
+                          new=new_setup, why=WIDTH_WHY, **parts)]
+    steps = next(c for c in CLAIMS if c.id == "B1b-mlp").setup_text(cfg)
+    out.append(Amendment("B1b-mlp", LATE, what="setup", old=steps.replace("; steps_sweep=300,500", ""), new=steps,
+                         why=STEPS_WHY, was=WAS["B1b-mlp"], now=NOW.get("B1b-mlp", "")))
+    out += [Added("B0-wide", LATE, why="the premise of B5 at every conv width of its sweep (do both nets of a seed "
+                                        "train?), as B0 is for the Hessian rows"),
+            Added("B6-finite", LATE, why="B6's verdict owes much to its stability definition; this derived row "
+                                          "counts a run stable when it merely stays finite (below 10× the initial "
+                                          "loss) for its 50 steps, so the reader sees how much")]
+    return out
+
+
+AMENDMENTS += _width_amendments(Config())
 
 
 def validate(cfg: Config) -> None:
@@ -293,10 +358,13 @@ def validate(cfg: Config) -> None:
 
 def units(cfg: Config) -> list[dict]:
     """Longest first (the pool takes them in order): the seed-0 Hessian units (which also
-    draw the spectra at init and the projections), the power units, the other seeds'
-    Hessian units, then the small-MLP units."""
+    draw the spectra at init and the projections), the power units, the wide conv nets (B5),
+    the MLP trained on (B1b-mlp), the other seeds' Hessian units, then the small-MLP units."""
     return ([dict(part="hessian", model=m, seed=0) for m in ("mlp", "conv")]
             + [dict(part="power", model="conv", variant=v, seed=0) for v in ("frozen_bn", "bn", "no_bn")]
+            + [dict(part="width", width=measure.width_label(c), seed=s) for c in cfg.perturb_channels
+               for s in range(cfg.seeds)]
+            + [dict(part="steps", seed=s) for s in range(cfg.seeds)]
             + [dict(part="hessian", model=m, seed=s) for s in range(1, cfg.seeds) for m in MODELS]
             + [dict(part="lr_stress", seed=s) for s in range(cfg.lr_seeds)]
             + [dict(part="santurkar", seed=s) for s in range(cfg.santurkar_seeds)])
@@ -308,6 +376,10 @@ def run_unit(cfg: Config, unit: dict) -> dict[str, pd.DataFrame]:
         return measure.hessian_unit(cfg, unit["model"], unit["seed"])
     if part == "power":
         return measure.power_unit(cfg, unit["model"], unit["variant"], unit["seed"])
+    if part == "width":
+        return measure.width_unit(cfg, tuple(int(c) for c in unit["width"].split("-")), unit["seed"])
+    if part == "steps":
+        return measure.steps_unit(cfg, unit["seed"])
     if part == "lr_stress":
         return {"lr_stress": pd.DataFrame(measure.lr_stress(cfg, unit["seed"]))}
     if part == "santurkar":
@@ -359,6 +431,33 @@ def targeted_contrast(kept, model: str) -> Estimate:
                                    perturbation_fraction(pert, model, "bn", "targeted", "fraction_chosen"))
 
 
+def widths(cfg: Config) -> list[str]:
+    """B5's conv widths: the Hessian units' net, then the width units' nets."""
+    return [measure.width_label(c) for c in (cfg.channels, *cfg.perturb_channels)]
+
+
+def wide_premise(tables, cfg: Config) -> Estimate:
+    """B0-wide: the lowest, over the widths of B5's sweep, fraction of seeds whose conv pair trained."""
+    return Estimate.exact(min(fraction for fraction, _ in by_width(tables, widths(cfg)[0], widths(cfg)).values()))
+
+
+def across_widths(tables, cfg: Config, statistic) -> dict[str, Estimate]:
+    """A B5 conv statistic at each width of the sweep, on that width's trained seeds."""
+    out = {}
+    for width, (_, pert) in by_width(tables, widths(cfg)[0], widths(cfg)).items():
+        out[width] = statistic(dict(perturbation=pert), "conv") if len(pert) else Estimate(math.nan, math.nan, math.nan)
+    return out
+
+
+def frozen_overlap_across_steps(tables, kept, cfg: Config) -> dict[int, Estimate]:
+    """B1b-mlp at the declared training steps (the Hessian units) and at each of ``steps_sweep``."""
+    out = {cfg.train_steps: overlap(kept, "mlp", "frozen_bn")}
+    seeds = trained_seeds(tables["training"], "mlp")
+    for steps in cfg.steps_sweep:
+        out[steps] = stats.mean_ci(frozen_overlap_at(tables["frozen_steps"], steps, seeds), bounds=(0, 1))
+    return out
+
+
 def power_eigenvalue_error(tables) -> Estimate:
     """B4a: the largest relative eigenvalue difference, power vs Lanczos, worst variant."""
     return Estimate.exact(stats.select(tables["solvers"], method="power").max_relative_difference.max())
@@ -375,6 +474,13 @@ def stable_rate_ratio(tables, cfg: Config) -> Estimate:
     return stats.paired_ratio(largest_stable(lr, "bn", cfg.lr_base), largest_stable(lr, "no_bn", cfg.lr_base))
 
 
+def finite_rate_ratio(tables, cfg: Config) -> Estimate:
+    """B6-finite: as B6, with a run counted stable when it stays finite (below 10×) for all its steps."""
+    lr = tables["lr_stress"]
+    return stats.paired_ratio(largest_finite(lr, "bn", cfg.lr_base, cfg.lr_steps),
+                              largest_finite(lr, "no_bn", cfg.lr_base, cfg.lr_steps))
+
+
 def santurkar_ratio(tables, column: str) -> Estimate:
     """B7: paired per-seed ratio, BN / no BN, of one of Santurkar's measures (mean over training)."""
     sant = santurkar_per_seed(tables["santurkar"])
@@ -384,17 +490,19 @@ def santurkar_ratio(tables, column: str) -> Estimate:
 def estimate(tables: dict[str, pd.DataFrame], cfg: Config) -> dict[str, Estimate]:
     kept = judged(tables)  # B1-B5 on the seeds whose nets both trained (B0)
     return {
-        "B0": premise(tables, "conv"), "B0-mlp": premise(tables, "mlp"),
+        "B0": premise(tables, "conv"), "B0-mlp": premise(tables, "mlp"), "B0-wide": wide_premise(tables, cfg),
         "B1a": overlap(kept, "conv", "no_bn"), "B1b": overlap(kept, "conv", "frozen_bn"),
         "B2": overlap_ratio(kept, "conv"), "B3": lambda_max_ratio(kept, "conv"),
-        "B1a-mlp": overlap(kept, "mlp", "no_bn"), "B1b-mlp": overlap(kept, "mlp", "frozen_bn"),
+        "B1a-mlp": overlap(kept, "mlp", "no_bn"), "B1b-mlp": frozen_overlap_across_steps(tables, kept, cfg),
         "B2-mlp": overlap_ratio(kept, "mlp"), "B3-mlp": lambda_max_ratio(kept, "mlp"),
         "B4a": power_eigenvalue_error(tables), "B4b": power_vector_overlap(tables),
-        "B5a": unchanged_by_random(kept, "conv"), "B5b": chosen_by_targeted(kept, "conv", "no_bn"),
-        "B5c": chosen_by_targeted(kept, "conv", "bn"), "B5d": targeted_contrast(kept, "conv"),
+        "B5a": across_widths(tables, cfg, unchanged_by_random),
+        "B5b": across_widths(tables, cfg, lambda t, m: chosen_by_targeted(t, m, "no_bn")),
+        "B5c": across_widths(tables, cfg, lambda t, m: chosen_by_targeted(t, m, "bn")),
+        "B5d": across_widths(tables, cfg, targeted_contrast),
         "B5a-mlp": unchanged_by_random(kept, "mlp"), "B5b-mlp": chosen_by_targeted(kept, "mlp", "no_bn"),
         "B5c-mlp": chosen_by_targeted(kept, "mlp", "bn"), "B5d-mlp": targeted_contrast(kept, "mlp"),
-        "B6": stable_rate_ratio(tables, cfg),
+        "B6": stable_rate_ratio(tables, cfg), "B6-finite": finite_rate_ratio(tables, cfg),
         "B7a": santurkar_ratio(tables, "loss_range"), "B7b": santurkar_ratio(tables, "gradient_change"),
         "B7c": santurkar_ratio(tables, "beta"),
     }
@@ -403,8 +511,12 @@ def estimate(tables: dict[str, pd.DataFrame], cfg: Config) -> dict[str, Estimate
 # --- tables derived from all units, and the numbers the method text cites ----------------------
 
 def combine(tables: dict[str, pd.DataFrame], cfg: Config) -> dict[str, pd.DataFrame]:
-    """perturbation_summary: random vs targeted, no BN vs BN, mean over seeds with its interval."""
+    """perturbation_summary: random vs targeted, no BN vs BN, mean over seeds with its interval,
+    per conv width of B5's sweep and for the MLP."""
     pert = judged(tables)["perturbation"]
+    conv = [part.assign(model=f"conv net {width}").drop(columns="width")  # each width's trained seeds
+            for width, (_, part) in by_width(tables, widths(cfg)[0], widths(cfg)).items()]
+    pert = pd.concat([*conv, stats.select(pert, model="mlp")], ignore_index=True)
     per_seed = pert.groupby(["model", "variant", "kind", "seed"], sort=False)[
         ["fraction_chosen", "fraction_unchanged"]].mean().reset_index()
     summary = []
@@ -434,6 +546,11 @@ def facts(tables: dict[str, pd.DataFrame], cfg: Config) -> dict[str, float | int
         out[f"conv_lambda_max_{variant}"] = float(stats.select(summary, variant=variant).lambda_max.mean())
     overlap_bn = mean_top_overlap(kept["spectrum"], "conv", "bn")
     out["conv_overlap_bn"] = float(overlap_bn.mean()) if len(overlap_bn) else math.nan
+    sweep = by_width(tables, widths(cfg)[0], widths(cfg))
+    for name, width in (("narrow", widths(cfg)[0]), ("wide", widths(cfg)[-1])):
+        net = models.build("conv", False, replace(cfg, channels=tuple(int(c) for c in width.split("-"))), 0)
+        out |= {f"{name}_width": width, f"{name}_seeds_judged": sweep[width][1].seed.nunique(),
+                f"{name}_parameters": sum(p.numel() for p in net.parameters())}
     products = tables["solvers"].pivot(index="variant", columns="method", values="matvecs")
     cost = products["power"] / products["lanczos"]
     out |= {"power_cost_min": float(cost.min()), "power_cost_max": float(cost.max()),

@@ -4,6 +4,7 @@ test and Santurkar's smoothness along the gradient step."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 
@@ -129,6 +130,52 @@ def power_eigenpairs(op, cfg, seed: int):
     """The top ``K_POWER`` eigenpairs by power iteration with deflation (the lecture's method)."""
     return hessian.top_eigenpairs(op.matvec, op.dim, K_POWER, method="power", tol=cfg.power_tol,
                                   seed=solver_seed(seed), max_iter=cfg.power_max_iter)
+
+
+# --- B5 across conv widths, B1b-mlp across training steps (no Hessian for B5) -------------------
+
+def width_label(channels) -> str:
+    """A conv width as the scope strip names it: "32-64-128-256"."""
+    return "-".join(map(str, channels))
+
+
+def width_unit(cfg, channels: tuple[int, ...], seed: int) -> dict[str, pd.DataFrame]:
+    """B5 on the conv net at other channel widths: train the no-BN and the BN net of a seed as
+    the Hessian units do (same steps, lr, batches), then Page's perturbations; no Hessian."""
+    wide = dataclasses.replace(cfg, channels=tuple(channels))
+    plain, bn, training_rows = models.trained_pair("conv", wide, seed)
+    x_test = models.dataset(cfg.dataset, "conv", cfg.conv_pool)[2][: cfg.perturb_inputs]
+    label = dict(width=width_label(channels))
+    perturb = [row | label for variant, net in (("no_bn", plain), ("bn", bn))
+               for row in perturbation_study("conv", variant, seed, net, "train", x_test)]
+    return {"perturbation_width": pd.DataFrame(perturb),
+            "training_width": pd.DataFrame([row | label for row in training_rows])}
+
+
+def steps_unit(cfg, seed: int) -> dict[str, pd.DataFrame]:
+    """B1b-mlp at more training steps: the seed's BN MLP trained on in one run (same init,
+    the same batch stream continued, momentum carried), frozen and decomposed at each count of
+    ``steps_sweep``; the first ``train_steps`` steps are the Hessian unit's net exactly."""
+    x, y = models.dataset(cfg.dataset, "mlp", cfg.conv_pool)[:2]
+    xb, yb = models.hessian_batch("mlp", cfg, seed)
+    net = models.build("mlp", True, cfg, seed)
+    params = list(net.parameters())
+    velocity = [torch.zeros_like(p) for p in params]
+    batches, done, rows = stream(seed, "mlp", "batches"), 0, []
+    for target in sorted({cfg.train_steps, *cfg.steps_sweep}):
+        net.train()
+        losses = training.train(params, lambda idx: LOSS(net(x[idx]), y[idx]),
+                                training.random_batches(len(y), cfg.batch_size, target - done, batches),
+                                cfg.train_lr, models.MOMENTUM, velocity=velocity)
+        done = target
+        if target not in cfg.steps_sweep:
+            continue
+        frozen = models.frozen(net, x)
+        _, res = top_eigenpairs(frozen, "eval", xb, yb, cfg, seed)
+        overlap = mean_gradient_overlap(res, frozen, xb, "eval")
+        rows += [dict(model="mlp", variant="frozen_bn", seed=seed, steps=target, last_loss=float(np.mean(losses[-10:])))
+                 | row for row in spectrum_rows({}, res, overlap)]
+    return {"frozen_steps": pd.DataFrame(rows)}
 
 
 # --- perturbations ---------------------------------------------------------------------------

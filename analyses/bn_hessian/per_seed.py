@@ -63,6 +63,44 @@ def largest_stable(lr: pd.DataFrame, variant: str, base: float) -> np.ndarray:
     return best.reindex(sorted(part.seed.unique())).fillna(base / math.sqrt(2)).to_numpy()
 
 
+def largest_finite(lr: pd.DataFrame, variant: str, base: float, steps: int) -> np.ndarray:
+    """B6-finite: per seed, the largest rate whose run did all ``steps`` steps with every loss
+    finite and below 10× the initial (no demand that the loss fell); none: below the grid."""
+    part = stats.select(lr, variant=variant)
+    ok = (part.steps == steps) & np.isfinite(part.final_loss.astype(float))
+    best = part[ok].groupby("seed").lr.max()
+    return best.reindex(sorted(part.seed.unique())).fillna(base / math.sqrt(2)).to_numpy()
+
+
+def width_tables(tables: dict[str, pd.DataFrame], hessian_width: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(training, perturbation) of the conv net at every width of B5's sweep, with a width
+    column: the Hessian units' net at ``hessian_width`` and the width units' nets."""
+    def conv(name: str) -> pd.DataFrame:
+        return stats.select(tables[name], model="conv").assign(width=hessian_width)
+
+    parts = [(conv("training"), conv("perturbation"))]
+    if "training_width" in tables:
+        parts.append((tables["training_width"], tables["perturbation_width"]))
+    return tuple(pd.concat(p, ignore_index=True) for p in zip(*parts))
+
+
+def by_width(tables: dict[str, pd.DataFrame], hessian_width: str, widths: list[str]):
+    """Per width: (fraction of seeds whose conv pair trained, perturbation rows of those seeds)."""
+    training, pert = width_tables(tables, hessian_width)
+    out = {}
+    for width in widths:
+        part = training[training.width == width]
+        seeds = trained_seeds(part, "conv")
+        out[width] = (len(seeds) / max(part.seed.nunique(), 1), pert[(pert.width == width) & pert.seed.isin(seeds)])
+    return out
+
+
+def frozen_overlap_at(table: pd.DataFrame, steps: int, seeds: list[int]) -> np.ndarray:
+    """Per seed (sorted), the mean overlap of v1..v5 of the frozen-BN MLP after ``steps`` steps."""
+    part = table[(table.steps == steps) & table.seed.isin(seeds) & (table["index"] <= OVERLAP_TOP)]
+    return part.groupby("seed").overlap.mean().sort_index().to_numpy()
+
+
 def santurkar_per_seed(table: pd.DataFrame) -> pd.DataFrame:
     """Per seed, variant and checkpoint: loss range, max gradient change, max β; then the mean over checkpoints."""
     per_step = table.groupby(["seed", "variant", "step"]).agg(
