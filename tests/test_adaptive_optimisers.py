@@ -379,6 +379,18 @@ def test_checkpoints_are_the_states_of_one_run():
         torch.testing.assert_close(a, b)
 
 
+def test_each_seed_runs_on_its_own_least_squares_problem():
+    x0, y0 = ao.effective_rates.least_squares(0)
+    x1, _ = ao.effective_rates.least_squares(1)
+    assert not torch.allclose(x0, x1)  # a new problem per seed
+    # problem 1 has zero data: its chains see zero gradients, S stays 0 and the rate stays α/ε
+    x, y = torch.stack([x0, 0 * x0]), torch.stack([y0, 0 * y0])
+    w0 = torch.zeros(6, x0.shape[1], dtype=torch.float64)
+    rows = ao.effective_rates.adagrad_stochastic_ls(x, y, w0, 0.1, 20, 4, torch.Generator().manual_seed(0), [20])
+    eff = rows[-1]["eff_lr"]
+    assert torch.all(eff[:3] < 0.1) and torch.all(eff[3:] > 1e3)
+
+
 # --- F12 ------------------------------------------------------------------------------------------
 
 def test_main_effect_shares_known_answer():
@@ -400,6 +412,56 @@ def test_f12_rule():
     by_width = configs.assign(test_acc=configs.width / 128 + 0.01 * g.standard_normal(n))
     assert verdict("F12", ao.search.search_estimate(by_lr)) == "holds"
     assert verdict("F12", ao.search.search_estimate(by_width)) == "fails"
+
+
+def test_adjusted_share_is_lstsq_adjusted_r2():
+    g = np.random.default_rng(3)
+    table, _ = ao.search.simulated_search(g, 48, 0.5, 0.1)
+    acc, x = table[:, 0], ao.search.designs(table)
+    # independent reference: numpy lstsq on a polynomial in lr, level dummies for width
+    z = (table[:, 1] - table[:, 1].mean()) / table[:, 1].std()
+    def adj(design):
+        resid = acc - design @ np.linalg.lstsq(design, acc, rcond=None)[0]
+        r2 = 1 - (resid ** 2).sum() / ((acc - acc.mean()) ** 2).sum()
+        return 1 - (1 - r2) * 47 / 44
+    lr = adj(np.vander(z, 4))
+    others = [adj(np.column_stack([np.ones(48), *[(table[:, j] == v) for v in np.unique(table[:, j])[1:]]]))
+              for j in (2, 4)]
+    others += [adj(np.vander((table[:, j] - table[:, j].mean()) / table[:, j].std(), 4)) for j in (3, 5)]
+    got = ao.search.adjusted_margins(acc, x, np.arange(48))
+    assert got == pytest.approx(lr - max(others), abs=1e-9)
+
+
+def test_adjusted_share_of_a_pure_noise_hyperparameter_is_zero_on_average():
+    g = np.random.default_rng(4)
+    n, reps = 48, 2000
+    raw, adjusted = [], []
+    for _ in range(reps):
+        a, w = g.standard_normal(n), g.choice([16, 32, 64, 128], n).astype(float)
+        table = np.column_stack([a, w, np.ones(n)])  # a constant "other": intercept only, adjusted −3/(n − 4)
+        adjusted.append(ao.search.adjusted_margins(a, ao.search.designs(table), np.arange(n)) - 3 / (n - 4))
+        raw.append(ao.search.main_effect_shares(table[:, :2])[0])
+    assert np.mean(raw) == pytest.approx(3 / (n - 1), abs=0.005)  # the binned share's chance credit
+    assert np.mean(adjusted) == pytest.approx(0, abs=0.005)  # the adjusted share's: none
+
+
+def test_simulated_search_true_margin_by_monte_carlo():
+    # the closed-form true margin against the empirical one on a very large simulated search
+    table, true = ao.search.simulated_search(np.random.default_rng(5), 400_000, 0.6, 0.1)
+    acc, log_lr, width = table[:, 0], table[:, 1], table[:, 4]
+    curve = 0.1 + 0.85 / (1 + np.exp(-(log_lr + 2.3) / 0.35))
+    width_means = {w: acc[width == w].mean() for w in np.unique(width)}
+    empirical = (np.var(curve) - np.var([width_means[w] for w in width])) / np.var(acc)
+    assert true == pytest.approx(empirical, abs=0.01)
+
+
+def test_f12_calibration_bias_and_coverage():
+    cal = ao.search.calibration_table(60, 48, 300)
+    summary = ao.search.calibration_summary(cal, ao.CLEAR)
+    assert abs(summary["f12_cal_bias"]) < 0.05  # the binned margin's is about −0.08
+    assert summary["f12_cal_coverage_close"] >= 0.85
+    assert summary["f12_cal_wrong_holds"] <= 0.05
+    assert summary["f12_cal_binned_bias"] < summary["f12_cal_bias"]
 
 
 # --- F13, F14, F15 --------------------------------------------------------------------------------

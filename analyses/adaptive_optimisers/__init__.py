@@ -59,7 +59,7 @@ EQUAL_STEPS = 0.5  # half a decade narrower spread of per-coordinate steps than 
 KINGMA_BOUND = 3.163  # α(1 − β₁)/√(1 − β₂) = 3.1623 α for the defaults, rounded up
 SAME_ITERATES = 1e-9  # two algebraically equal rules: rounding only
 WIDER = 0.5  # "little tuning": a window half a decade wider than SGD's
-CLEAR = 0.1  # "most sensitive": a pure-noise factor takes (4 − 1)/(48 − 1) ≈ 0.06 of the variance in 4 bins, by chance
+CLEAR = 0.1  # "most sensitive": a lead of a tenth of the variance (chance shares are corrected away, not margined)
 HELPS = 0.1  # "helps": a tenth less error on the rarest decile (the ratio's seed-to-seed spread is ~2%)
 
 # the Config fields each group of rows depends on (signed by the ledger)
@@ -74,13 +74,14 @@ SPARSE = ("sparse_seeds", "sparse_features", "sparse_samples", "sparse_epochs")
 
 CLAIMS = [
     Claim("F1a", "lecture", "AdaGrad's effective learning rate decays towards zero (stochastic gradients)",
-          "mean α/(√S+ε) at step T / at T/10, stochastic least squares (theory 10^-½ = 0.32)",
+          "mean α/(√S+ε) at step T / at T/10, stochastic least squares, a problem per seed (theory 10^-½ = 0.32)",
           falls_below(1, HALF, "decays: at least halved over a decade of steps"), setup=NOISE),
     Claim("F1b", "derived", "With deterministic (full-batch) gradients AdaGrad's rate settles instead of decaying",
           "mean α/(√S+ε) at step 10⁴ / at 10², full-batch least squares",
           at_least(HALF), setup=("seeds", "det_steps")),
     Claim("F1c", "derived", "The stochastic decay is Duchi et al.'s α/√t",
-          "−p/2 from a fit of S_t = a + b·t^p to the mean effective rate α/√S_t over t ≥ T/100, stochastic least squares",
+          "−p/2 from a fit of S_t = a + b·t^p to the mean effective rate α/√S_t over t ≥ T/100, stochastic least squares, "
+          "a problem per seed",
           between(*SLOPE), setup=NOISE),
     Claim("F2", "lecture", "AdaGrad damps the steep direction and accelerates the shallow one",
           "iterations to relative gap 1e-6, AdaGrad / GD (each at its best lr), axis-aligned, worst of a/b ∈ {100, 1000}",
@@ -180,8 +181,9 @@ CLAIMS = [
           at_most(grids.WINDOW, null=0, why="no tuning: within about 7 of the 360 test digits of the tuned rate"),
           premise="F10t", setup=GRIDS, scope=BUDGET),
     Claim("F12", "lecture", "The learning rate is the most sensitive hyperparameter",
-          "main-effect share of test-accuracy variance, lr − largest other (48-config random search)",
-          exceeds(0, CLEAR, "a pure-noise hyperparameter's chance share in 4 bins of 48 configs is 3/47 ≈ 0.06"),
+          "bias-corrected main-effect share of test-accuracy variance (adjusted R² of a one-way cubic or level-means "
+          "fit), lr − largest other (48-config random search)",
+          exceeds(0, CLEAR, "most sensitive: a lead of a tenth of the accuracy variance over the next hyperparameter"),
           setup=SEARCH),
     Claim("F13a", "lecture", "Weight decay is L2 regularisation (SGD)",
           "‖θ_wd − θ_L2‖ / ‖θ_wd − θ_plain‖, SGD(weight_decay = λ) vs SGD on L + λ/2‖θ‖², 500 steps", at_most(EXACT),
@@ -211,6 +213,15 @@ AMENDMENTS: list[Amendment] = [
               why="a sign-only rule: 'most sensitive' now needs a share clear of the chance share of a pure-noise "
                   "hyperparameter, (4 − 1)/(48 − 1) ≈ 0.06 in 4 bins of 48 configurations, rounded up to 0.1",
               was="0.59 [0.39, 0.80] holds", now="0.51 [0.38, 0.73] holds"),
+    Amendment("F12", TODAY, what="rule",
+              old="main-effect share of test-accuracy variance, lr − largest other (48-config random search) | ≥ 0.1",
+              new="bias-corrected main-effect share of test-accuracy variance (adjusted R² of a one-way cubic or "
+                  "level-means fit), lr − largest other (48-config random search) | ≥ 0.1",
+              why="the binned share read low when lr dominates (4 bins flatten its sigmoid in log lr), credited "
+                  "every pure-noise hyperparameter (4 − 1)/(48 − 1) ≈ 0.06 by chance, and its interval was never "
+                  "checked; the adjusted R² of a cubic (level means for discrete ones) removes the chance share, "
+                  "and simulated searches with a known margin measure its bias and its interval's coverage",
+              was="0.51 [0.38, 0.73] holds", now="0.61 [0.48, 0.83] holds"),
     Amendment("F14b", TODAY, what="rule",
               old="mean |w_j − w*_j| over the rarest decile, AdaGrad / SGD, each at its best lr | ≤ 1",
               new="mean |w_j − w*_j| over the rarest decile, AdaGrad / SGD, each at its best lr | ≤ 0.9",
@@ -249,11 +260,19 @@ AMENDMENTS: list[Amendment] = [
               old='log-log slope of the mean effective rate over the last decade, stochastic least squares | in '
                   '[-0.6, -0.4]',
               new='−p/2 from a fit of S_t = a + b·t^p to the mean effective rate α/√S_t over t ≥ T/100, stochastic '
-                  'least squares | in [-0.6, -0.4]',
+                  'least squares, a problem per seed | in [-0.6, -0.4]',
               why='the raw slope of the last decade is pulled towards 0 by the transient a of S_t = a + b·t (the '
                   'squared gradients of the initial descent); a fit of S_t = a + b·t^p over the last two decades '
-                  'reads the exponent past it',
-              was="-0.319 [-0.342, -0.297] fails", now="-0.475 [-0.479, -0.471] holds"),
+                  'reads the exponent past it; each seed now draws its own least-squares problem, so the interval '
+                  'covers problems, not only minibatch paths on one',
+              was="-0.319 [-0.342, -0.297] fails", now="-0.469 [-0.487, -0.451] holds"),
+    Amendment("F1a", TODAY, what="rule",
+              old="mean α/(√S+ε) at step T / at T/10, stochastic least squares (theory 10^-½ = 0.32) | ≤ 0.5",
+              new="mean α/(√S+ε) at step T / at T/10, stochastic least squares, a problem per seed (theory 10^-½ = "
+                  "0.32) | ≤ 0.5",
+              why="every seed ran on one least-squares problem; each now draws its own (a named stream per seed), so "
+                  "the interval covers problems, not only minibatch paths on one",
+              was="0.48 [0.456, 0.504] inconclusive", now="0.495 [0.436, 0.554] inconclusive"),
     Amendment("F5", TODAY, what="rule",
               old='max loss over the first 50 steps / initial loss, uncorrected − corrected, at the largest lr '
                   'where corrected Adam is stable; smaller of β₂ ∈ {0.999, 0.9999} | ≥ 0.1',
@@ -465,6 +484,7 @@ class Config:
     search_configs: int = option(48, "random-search configurations (F12)")
     search_chunks: int = 4  # search units (each a replicate axis of its configurations)
     search_steps: int = option(300, "training steps per search configuration (F12)")
+    search_calibration: int = option(200, "simulated searches with a known margin calibrating F12's interval")
     exact_steps: int = 500  # F9, F13: long enough that a wrong rule drifts far from torch's
     bias_steps: int = 1000  # F4: constant-gradient steps (the ratio's maximum is at t = 12)
     burst_after: int = 5000  # F7c: zero gradients before the burst (v̂'s memory is ~1000 steps)
@@ -480,7 +500,7 @@ class Config:
 
 QUICK = Config(seeds=2, noise_steps=2000, det_steps=1000, drop_at=300, after_drop=600, chains=4, quad_steps=500,
                grid_checkpoints=(10, 40), grid_seeds=2, spike_seeds=2, search_configs=8, search_chunks=2,
-               search_steps=40, printed_steps=300, exact_steps=60, bias_steps=100, burst_after=500, logistic_steps=30, spike_steps=10, logistic_train=100,
+               search_steps=40, search_calibration=10, printed_steps=300, exact_steps=60, bias_steps=100, burst_after=500, logistic_steps=30, spike_steps=10, logistic_train=100,
                sparse_features=200, sparse_samples=1000, sparse_epochs=1, sparse_seeds=2)
 # For a cluster (not run in CI): more seeds and chains, longer runs, a denser random search.
 FULL = Config(seeds=20, noise_steps=1_000_000, chains=64, det_steps=100_000, grid_checkpoints=(300, 1000, 3000, 10_000),
@@ -499,7 +519,7 @@ def validate(cfg: Config) -> None:
 def units(cfg: Config) -> list[dict]:
     """Costliest first, so two workers finish together."""
     out = [dict(part="least_squares"), dict(part="noise")]
-    out += [dict(part="search", chunk=c) for c in range(cfg.search_chunks)]
+    out += [dict(part="search", chunk=c) for c in range(cfg.search_chunks)] + [dict(part="search_calibration")]
     out += [dict(part="exact"), dict(part="quadratic")]
     out += [dict(part="grid", seed=s, optimiser=o) for s in range(cfg.grid_seeds) for o in grids.GRID_UNITS]
     out += [dict(part="spike", seed=s) for s in range(cfg.spike_seeds)]
@@ -532,6 +552,9 @@ def run_unit(cfg: Config, unit: dict) -> dict[str, pd.DataFrame]:
         return noise_unit(cfg)
     if part == "search":
         return search.search_unit(cfg, unit["chunk"])
+    if part == "search_calibration":
+        return {"search_calibration": search.calibration_table(cfg.search_calibration, cfg.search_configs,
+                                                               search.N_BOOT)}
     if part == "quadratic":
         return quadratics.quadratic_unit(cfg)
     if part == "exact":
@@ -648,4 +671,5 @@ def facts(tables: dict[str, pd.DataFrame], cfg: Config) -> dict[str, float | int
         "rarest_mean_count": sparse.rarest_mean_count(tables["sparse_features"]),
         "rarest_decile_ratio": sparse.sparse_error_ratio(tables["sparse_errors"]).value,
         "band_10_30_features": sparse.band_features(tables["sparse_weights"], 10, 30),
+        **search.calibration_summary(tables["search_calibration"], CLEAR),
     }

@@ -23,9 +23,9 @@ RHO = 0.9  # RMSProp's decay (the lectures' and Hinton's value; torch's default 
 
 # --- measurement --------------------------------------------------------------------------------
 
-def least_squares(n: int = 2000, d: int = 20, noise: float = 0.5):
-    """The one least-squares problem every chain of F1 runs on (a fixed draw, the same in every unit)."""
-    g = stream(0, "least-squares", "problem")
+def least_squares(seed: int = 0, n: int = 2000, d: int = 20, noise: float = 0.5):
+    """Seed ``seed``'s least-squares problem (its own named stream; F1b's full-batch runs use seed 0's)."""
+    g = stream(seed, "least-squares", "problem")
     x = torch.randn(n, d, generator=g, dtype=F64)
     w_star = torch.randn(d, generator=g, dtype=F64)
     y = x @ w_star + noise * torch.randn(n, generator=g, dtype=F64)
@@ -33,13 +33,15 @@ def least_squares(n: int = 2000, d: int = 20, noise: float = 0.5):
 
 
 def adagrad_stochastic_ls(x, y, w0, lr, steps, batch, g, record, chunk: int = 1000) -> list[dict]:
-    """AdaGrad on minibatch least squares, chains along axis 0; the effective rate at ``record``."""
+    """AdaGrad on minibatch least squares, chains along axis 0, problems (x: P × n × d) split evenly
+    over the chains (chain c runs on problem c // (chains / P)); the effective rate at ``record``."""
     state, rows, wanted, t = optim.start_accumulator(w0), [], set(record), 0
-    n = x.shape[0]
+    n = x.shape[1]
+    owner = torch.arange(w0.shape[0]) // (w0.shape[0] // x.shape[0])
     while t < steps:
         k = min(chunk, steps - t)
         idx = torch.randint(n, (k, w0.shape[0], batch), generator=g)
-        xb, yb = x[idx], y[idx]
+        xb, yb = x[owner[None, :, None], idx], y[owner[None, :, None], idx]
         for j in range(k):
             xj, yj = xb[j], yb[j]
             state = optim.adagrad_step(state, lambda w: ((xj @ w[:, :, None]).squeeze(-1) - yj)[:, None, :]
@@ -105,9 +107,11 @@ def gradient_stream(cfg, coords: int = 50, mean: float = 0.5, chunk: int = 1000)
 
 
 def least_squares_unit(cfg) -> dict[str, pd.DataFrame]:
-    """F1a: AdaGrad on one minibatch least-squares problem; seed s owns chains [s·C, (s+1)·C)."""
-    x, y = least_squares()
-    w0 = torch.randn(cfg.seeds * cfg.chains, x.shape[1], generator=stream(0, "least-squares", "stochastic-starts"),
+    """F1a, F1c: AdaGrad on minibatch least squares; seed s draws its own problem and owns chains
+    [s·C, (s+1)·C)."""
+    problems = [least_squares(s) for s in range(cfg.seeds)]
+    x, y = torch.stack([p[0] for p in problems]), torch.stack([p[1] for p in problems])
+    w0 = torch.randn(cfg.seeds * cfg.chains, x.shape[2], generator=stream(0, "least-squares", "stochastic-starts"),
                      dtype=F64)
     g = stream(0, "least-squares", "batches")
     rows = per_seed_rows(adagrad_stochastic_ls(x, y, w0, RATES["adagrad"], cfg.noise_steps, 8, g,
