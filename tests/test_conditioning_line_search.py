@@ -69,7 +69,8 @@ def test_flop_counts_grow_as_expected():
 # --- each claim's rule on hand-made tables ---------------------------------------------------
 
 def hand_tables(centred=10.0, standardised=1.0, newton_fail=0.5, grad_ratio=3.0, hess_slope=2.0,
-                armijo_iters=100, interp_gap=1e-12, argmin=1.8) -> dict[str, pd.DataFrame]:
+                armijo_iters=100, interp_gap=1e-12, argmin=1.8, wolfe_ok=1.0, lbfgs_ratio=10.0
+                ) -> dict[str, pd.DataFrame]:
     """Every claim at its theory value; keyword arguments move one lecture row."""
     cond = []
     for draw in range(-1, 5):
@@ -108,15 +109,27 @@ def hand_tables(centred=10.0, standardised=1.0, newton_fail=0.5, grad_ratio=3.0,
     hs = [1e-4, 1e-5, 1e-6, 1e-7, 1e-8]
     kinks = pd.DataFrame([dict(activation=a, line=l, h=h, jump=(1e-2 if a == "relu" else h) * (1 + 0.01 * l))
                           for a in ("relu", "elu") for l in range(5) for h in hs])
+    wolfe = pd.DataFrame([dict(data=d, seed=s, rule=r, rel_gap=1e-8,
+                               converged=bool(s < 40 * (wolfe_ok if r == "strong_wolfe" else 0.5)))
+                          for d in ("raw", "standardised") for s in range(40) for r in ("strong_wolfe", "fixed_step")])
+    lbfgs = pd.DataFrame([dict(seed=s, batch=b, method=m, rel_gap=gap * (1 + 0.1 * s))
+                          for s in range(10) for b in (32, 128, 0)
+                          for m, gap in (("adam_0.01", 1e-2), ("adam_0.03", 2e-2),
+                                         ("lbfgs_wolfe", 1e-5 if b == 0 else 1e-2 * lbfgs_ratio),
+                                         ("lbfgs_fixed", 1e-5 if b == 0 else 1e-2 * lbfgs_ratio))])
+    t = np.unique(np.logspace(0, 5, 61).astype(int))
+    sep = [dict(alpha=0.0, step=k, rel_gap=1 / k, norm=np.log(k), margin=np.log(k)) for k in t]
+    sep += [dict(alpha=a, step=k, rel_gap=np.exp(-a * k), norm=1.0, margin=0.0) for a in (1e-3, 1e-2)
+            for k in range(1, int(24 / a))]
     return {"conditioning": pd.DataFrame(cond), "pixel_scales": pd.DataFrame(dict(pixel=[0, 1], sd=[0.01, 1.0])),
             "exact_steps": steps, "newton_order": orders, "newton_mlp": mlp, "costs": costs,
             "backtracking": pd.DataFrame(bt), "naive_counterexample": naive, "damped_newton": newton,
             "stochastic_armijo": sgd, "best_step": best, "nonconvex_bound": toy, "strong_convexity": sc,
-            "kinks": kinks}
+            "kinks": kinks, "lbfgs_wolfe": wolfe, "lbfgs_batches": lbfgs, "separable": pd.DataFrame(sep)}
 
 
 def verdicts(tables) -> dict[str, str]:
-    table = claims.evaluate(cls.CLAIMS, cls.estimate(tables, cls.QUICK), cls.QUICK)
+    table = claims.evaluate(cls.CLAIMS, cls.estimate(tables, cls.Config()), cls.Config())
     return dict(zip(table.claim, table.verdict))
 
 
@@ -131,13 +144,15 @@ FALSE_CASES = [
     ("Armijo is slow", dict(armijo_iters=500), {"J6b", "J10", "J12a"}),
     ("stochastic Armijo stalls", dict(interp_gap=1e-3), {"J10b", "J12a"}),
     ("1/L is optimal", dict(argmin=1.0), {"J10", "J12c"}),
+    ("L-BFGS with Wolfe is unreliable", dict(wolfe_ok=0.6), {"J8b", "J8c", "J10", "J12a"}),
+    ("L-BFGS works on mini-batches", dict(lbfgs_ratio=1.5), {"J11", "J11b", "J10", "J12a"}),
 ]
 
 
 def hand_made_cases():
     """The theory's tables and each lecture row moved by hand (tests/test_estimates.py)."""
-    return [("the theory", hand_tables(), cls.QUICK),
-            *[(label, hand_tables(**change), cls.QUICK) for label, change, _ in FALSE_CASES]]
+    return [("the theory", hand_tables(), cls.Config()),
+            *[(label, hand_tables(**change), cls.Config()) for label, change, _ in FALSE_CASES]]
 
 
 def test_the_theory_tables_hold_every_row_but_the_two_overreaches():
@@ -174,3 +189,26 @@ def test_quick_run_writes_every_claim(tmp_path):
     runner.run(cls, ["--quick", "--out", str(tmp_path), "--no-figures", "--workers", "1"], quiet=True)
     table = pd.read_csv(tmp_path / "conditioning-line-search" / "claims.csv")
     assert list(table.claim) == [c.id for c in cls.CLAIMS]
+
+
+def test_torch_loss_of_the_quasi_newton_rows_matches_the_numpy_problem():
+    from analyses.conditioning_line_search import problems, quasi_newton
+
+    p = problems.logistic(100, 1e-3)
+    w = np.random.default_rng(0).normal(size=p.X.shape[1])
+    loss = quasi_newton._torch_logistic(p)
+    assert float(loss(torch.from_numpy(w))) == pytest.approx(p.f(w), rel=1e-12)
+    idx = torch.arange(10)
+    assert float(loss(torch.from_numpy(w), idx)) == pytest.approx(
+        problems.Logistic(p.X[:10], p.y[:10], p.alpha).f(w), rel=1e-12)
+
+
+def test_full_batch_lbfgs_reaches_newtons_optimum():
+    from analyses.conditioning_line_search import problems, quasi_newton
+
+    p = problems.logistic(200, 1e-3)
+    _, f_star = problems.minimise(p)
+    loss = quasi_newton._torch_logistic(p)
+    w0 = torch.zeros(p.X.shape[1], dtype=torch.float64)
+    f = quasi_newton._lbfgs_run(loss, w0, loss, torch.arange(200), 200, True, 200 * 200, 10)
+    assert f - f_star <= 1e-8 * (p.f(np.zeros(p.X.shape[1])) - f_star)

@@ -1,7 +1,7 @@
 """Conditioning, Newton and line search (claims J1–J15): preprocessing and κ on digits, Newton's
 order and its failures, the cost of gradients and Hessians (FLOPs), Armijo and the naive rule,
-stochastic Armijo under interpolation, the best constant step, the non-convex O(1/ε) bound and
-the ReLU kink. Float64 throughout; the method text is analyses/conditioning_line_search.md."""
+stochastic Armijo, L-BFGS with Wolfe and on mini-batches, the best constant step, the O(1/ε)
+bound, separable data with and without L2, the ReLU kink. Float64; method text in the .md."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from dlclaims.suite.claims import Claim, Estimate, Scope, at_least, at_most, bet
 from dlclaims.suite.contract import Tol, option
 from dlclaims.threads import one_thread
 
-from . import experiments
+from . import experiments, quasi_newton
 from .figures import FIGURES  # noqa: F401 — the contract's figure list
 
 TITLE = "Conditioning, Newton and line search: preprocessing, quadratic convergence, Armijo, the 'optimal' 1/L"
@@ -27,7 +27,9 @@ for non-convex functions due to negative eigenvalues" "Extremely expensive to co
 networks (quadratic number of parameters to compute)" "Start with a large learning rate η /
 Decrease if some condition unsatisfied / Armijo condition" "Naïve solution: ensure function value
 is decrease" "η = 1/L (optimal)" "k = O(1/ε) [...] Also hold for non-convex function" (003).
-"we know neither F(x) nor ∇F(x), i.e., we cannot use Armijo and Wolfe's rules." (004)."""
+"or even stronger Wolfe's rule: Armijo rule plus |φ'_k(α)| ≤ c₂|φ'_k(0)|" "we know neither F(x)
+nor ∇F(x), i.e., we cannot use Armijo and Wolfe's rules." "can we make L-BFGS or something similar
+work for deep learning? Doesn't work so far" (004)."""
 
 # --- claims, declared before the run ----------------------------------------------------------
 
@@ -47,6 +49,16 @@ CONVERGED = 1e-6    # J10: six decades of the relative gap is converged for any 
 STEP_BAND = 0.1     # J12a: argmin within ±10% of 1/L (1/L and 2/(L+μ) differ by 2κ/(κ+1) ≥ 1.33 at κ ≥ 2)
 STEP_WHY = "±10% of ηL: 1/L and 2/(L+μ) lie at least 33% apart for κ ≥ 2, so the band cannot confuse them"
 ARGMAX = 1e-6       # J12b: a bounded scalar search finds the argmax to 1e-6
+RELIABLE = 0.9     # J8b: "reliable": at most one failure in ten starts (Wilson lower end)
+WOLFE_GAIN = 0.3    # J8c: Wolfe's share exceeds the fixed step's by ≥ 0.3: 30 of 100 starts, not a handful
+WOLFE_GAIN_WHY = "30 points of share: a difference a student sees in a few tries, beyond a handful of starts"
+NOT_WORKING = 4.0   # J11: L-BFGS's gap ≥ 5 × Adam's: another order than "about the same", not a tuning difference
+NOT_WORKING_WHY = ("a factor 5 in the final gap: an lr or a memory size moves either method by less than "
+                   "that, so only a failure of the method passes for 'does not work'")
+WORKS = 1.25        # J11p: with exact gradients L-BFGS reaches ≤ 1.25 × Adam's gap (it works)
+RATE = (-1.2, -0.8)  # J14b: the gap's exponent in t: O(1/t) ± 20%
+LINEAR_FIT = 0.99   # J14b, J14c: R² of the straight line (‖w‖ vs ln t; ln gap vs t)
+LINEAR_GAPS = (1e-10, 1e-4)  # J14c: six decades of the relative gap, above float64 rounding of f
 BOUND = 1.0         # J13: the bound may be reached, never passed
 KINK = (0.2, 0.8)   # J15: a jump reads slope 0, a Lipschitz gradient slope 1
 KINK_H = 1e-4       # J15: the slope is the h → 0 limit: fitted over h ≤ 1e-4, where O(h) terms are negligible
@@ -99,6 +111,19 @@ CLAIMS = [
     Claim("J7b", "derived", "The naive rule is slower than Armijo (γ = ½) in a typical case",
           "median over η₀ ∈ [1, 1000]/L of iterations naive / Armijo (γ = ½), L2-logistic",
           exceeds(1, NAIVE_TYPICAL, "25%: outside 'about the same'"), setup=("eta0_grid", "backtrack_alpha")),
+    Claim("J8b", "lecture", "With strong Wolfe line search quasi-Newton (L-BFGS) steps are reliable",
+          "share of torch L-BFGS (strong Wolfe, memory 10) runs from random starts that end finite within relative "
+          "gap 1e-4 after N iterations, L2-logistic on digits, Wilson CI", at_least(RELIABLE),
+          setup=("wolfe_starts", "wolfe_iters", "wolfe_gap", "lbfgs_memory", "newton_alpha"),
+          scope=Scope("wolfe_data", "raw", "unscaled pixels (0–16), where the step length matters; standardised "
+                                           "beside it")),
+    Claim("J8p", "derived", "L-BFGS with a fixed step (torch's lr = 1, no line search) fails from many starts",
+          "share of the same starts where the fixed-step run does not end within relative gap 1e-4, raw pixels, "
+          "Wilson CI", at_least(0.3), setup=("wolfe_starts", "wolfe_iters", "wolfe_gap")),
+    Claim("J8c", "derived", "Strong Wolfe makes L-BFGS more reliable than a fixed step",
+          "share converging with strong Wolfe − with the fixed step, paired over the same starts",
+          exceeds(0, WOLFE_GAIN, WOLFE_GAIN_WHY), premise="J8p", setup=("wolfe_starts", "wolfe_iters", "wolfe_gap"),
+          scope=Scope("wolfe_data", "raw", "as J8b")),
     Claim("J9p", "derived", "Pure Newton raises the loss from far starts (the line search has work to do)",
           "share of the farthest starts where a pure Newton step (η = 1, first 30 steps) raises the L2-logistic "
           "loss, Wilson CI", at_least(0.3), setup=("far_starts", "start_scales", "newton_alpha", "pure_steps")),
@@ -116,6 +141,20 @@ CLAIMS = [
     Claim("J10b", "derived", "Under interpolation stochastic Armijo converges (Vaswani et al. 2019)",
           "as J10", at_most(CONVERGED), setup=("chains", "sgd_checkpoints"),
           scope=Scope("batches", 10, "as J10")),
+    Claim("J11p", "derived", "With exact (full-batch) gradients L-BFGS works: its gap is no worse than Adam's",
+          "geometric mean over seeds of the full-train relative gap, L-BFGS (strong Wolfe) / Adam at its best lr, "
+          "full batch, same sample budget", at_most(WORKS),
+          setup=("lbfgs_seeds", "lbfgs_epochs", "adam_lrs", "lbfgs_memory", "newton_alpha")),
+    Claim("J11", "lecture", "L-BFGS does not work with mini-batch gradients",
+          "geometric mean over seeds of the full-train relative gap, L-BFGS (strong Wolfe, one step of max_iter 20 "
+          "per batch) / Adam at its best lr, after the same samples through the gradient",
+          exceeds(1, NOT_WORKING, NOT_WORKING_WHY), premise="J11p",
+          setup=("lbfgs_seeds", "lbfgs_epochs", "adam_lrs", "lbfgs_memory", "newton_alpha"),
+          scope=Scope("lbfgs_batch_sizes", 32, "a typical mini-batch; 128 and the full batch (0) beside it")),
+    Claim("J11b", "derived", "... nor without a line search (fixed step lr = 1)",
+          "as J11, L-BFGS without line search", exceeds(1, NOT_WORKING, NOT_WORKING_WHY), premise="J11p",
+          setup=("lbfgs_seeds", "lbfgs_epochs", "adam_lrs", "lbfgs_memory", "newton_alpha"),
+          scope=Scope("lbfgs_batch_sizes", 32, "as J11")),
     Claim("J12a", "lecture", "η = 1/L is the optimal constant step",
           "argmin over ηL ∈ (0, 2) of GD iterations to relative gap 1e-8, mean over random spectra",
           within(1, STEP_BAND, STEP_WHY), setup=("spectra", "quad_dim", "eta_spacing"),
@@ -134,6 +173,20 @@ CLAIMS = [
           setup=("toy_starts", "toy_dim", "toy_steps")),
     Claim("J14a", "check", "L2 makes L2-logistic strongly convex: λ_min(∇²f) ≥ 2α",
           "smallest λ_min(∇²f)/(2α) over α and random points", at_least(1 - 1e-9), setup=("alphas", "starts")),
+    Claim("J14p", "derived", "Digits 0 vs 1 are linearly separable (the minimiser without L2 is at infinity)",
+          "smallest margin y·xᵀw of GD's last iterate without L2 (positive: a separator found)", at_least(1e-3)),
+    Claim("J14b", "derived", "Without L2, GD on separable logistic regression is sublinear: the gap falls like 1/t",
+          "log-log slope of the relative gap (f* = 0) vs t over the last two decades of steps", between(*RATE),
+          premise="J14p", scope=Scope("sep_windows", 100000, "rates are asymptotic: the fit's last step")),
+    Claim("J14d", "derived", "Without L2 the weights grow without bound, ‖w_t‖ ∝ ln t (Soudry et al. 2018)",
+          "R² of ‖w_t‖ against ln t over the last two decades of steps", at_least(LINEAR_FIT), premise="J14p",
+          scope=Scope("sep_windows", 100000, "as J14b")),
+    Claim("J14c", "derived", "With L2, GD converges linearly: ln(gap) falls on a straight line in t",
+          "R² of ln(relative gap) against t where the gap lies in [1e-10, 1e-4]", at_least(LINEAR_FIT),
+          scope=Scope("sep_alphas", 1e-3, "κ = L/2α sets the rate; the catalogue's α")),
+    Claim("J14e", "check", "With L2 the weights stay bounded",
+          "‖w‖ at GD's last step with L2 / its bound √(ln 2/α) (f(w) ≤ f(0) = ln 2)", at_most(1.0),
+          scope=Scope("sep_alphas", 1e-3, "as J14c")),
     Claim("J15a", "check", "ReLU's gradient jumps where a pre-activation crosses 0 (not L-smooth)",
           "log-log slope of ‖∇L(t*+h) − ∇L(t*−h)‖ vs h ∈ [1e-8, 1e-4], mean over lines", at_most(KINK[0]),
           setup=("lines", "kink_n", "kink_hidden")),
@@ -185,11 +238,24 @@ class Config:
     lines: int = option(50, "J15: random parameter lines")
     kink_n: int = 20                       # J15: digits rows of the kink network
     kink_hidden: int = 16                  # J15: its hidden units
+    wolfe_data: tuple = ("raw", "standardised")  # J8: digits pixels on their 0–16 scale, and standardised
+    wolfe_starts: int = option(40, "J8: random starts (40 of 40 give a Wilson lower end 0.91)")
+    wolfe_iters: int = 300                 # J8: L-BFGS iterations (one step call with max_iter = N)
+    wolfe_gap: float = 1e-4                # J8: converged: relative gap ≤ this (four decades from the start)
+    lbfgs_memory: int = 10                 # J8, J11: L-BFGS history size
+    lbfgs_seeds: int = option(10, "J11: seeds (start and batch order)")
+    lbfgs_batch_sizes: tuple = (32, 128, 0)  # J11: mini-batch sizes; 0 = the full batch
+    lbfgs_epochs: int = 20                 # J11: samples through the gradient, in passes over the data
+    adam_lrs: tuple = (3e-3, 1e-2, 3e-2)   # J11: Adam's lr grid; the best (geometric mean gap) is the reference
+    sep_windows: tuple = (1000, 10000, 100000)  # J14b: fits over [T/100, T]
+    sep_alphas: tuple = (1e-3, 1e-2)       # J14c: L2 strengths
     jump_hs: tuple = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8)  # J15: half-widths h
 
 
 QUICK = Config(bootstrap=20, quadratics=5, starts=3, mlp_starts=20, eta0_grid=3,
-               far_starts=10, chains=5, sgd_checkpoints=(100, 300), spectra=5, toy_starts=20, lines=10)
+               far_starts=10, chains=5, sgd_checkpoints=(100, 300), spectra=5, toy_starts=20, lines=10,
+               wolfe_starts=5, wolfe_iters=100, wolfe_data=("raw",), lbfgs_seeds=2, lbfgs_epochs=5,
+               adam_lrs=(1e-2,), sep_windows=(1000, 10000))
 
 
 def validate(cfg: Config) -> None:
@@ -203,12 +269,14 @@ def validate(cfg: Config) -> None:
 
 EXPERIMENTS = ("stochastic_armijo", "backtracking", "preprocessing", "costs", "newton_mlp", "damped_newton",
                "newton_order", "best_step", "kinks", "exact_steps", "nonconvex_bound", "strong_convexity",
-               "naive_counterexample")
+               "naive_counterexample", "separable")
 
 
 def units(cfg: Config) -> list[dict]:
     """One unit per experiment, slowest first."""
-    return [dict(experiment=e) for e in EXPERIMENTS]
+    return [*(dict(experiment="lbfgs_batches", batch=b) for b in cfg.lbfgs_batch_sizes),
+            *(dict(experiment="lbfgs_wolfe", data=d) for d in cfg.wolfe_data),
+            *(dict(experiment=e) for e in EXPERIMENTS)]
 
 
 def run_unit(cfg: Config, unit: dict) -> dict[str, pd.DataFrame]:
@@ -216,6 +284,12 @@ def run_unit(cfg: Config, unit: dict) -> dict[str, pd.DataFrame]:
     Newton on the MLP (J4b) amplifies a rounding difference into a different end point."""
     name = unit["experiment"]
     with one_thread():
+        if name == "lbfgs_batches":
+            return {name: quasi_newton.lbfgs_batches(cfg, unit["batch"])}
+        if name == "lbfgs_wolfe":
+            return {name: quasi_newton.lbfgs_wolfe(cfg, unit["data"])}
+        if name == "separable":
+            return {name: quasi_newton.separable(cfg)}
         if name == "preprocessing":
             conditioning, scales = experiments.preprocessing(cfg)
             return {"conditioning": conditioning, "pixel_scales": scales}
@@ -334,6 +408,65 @@ def kink_slope(jumps: pd.DataFrame, activation: str) -> Estimate:
     return stats.mean_ci(slopes)
 
 
+def wolfe_share(runs: pd.DataFrame, rule: str, fail: bool = False) -> dict:
+    out = {}
+    for data, part in runs.groupby("data", sort=False):
+        ok = stats.select(part, rule=rule).converged.to_numpy(bool)
+        out[data] = stats.proportion_ci(int((~ok if fail else ok).sum()), len(ok))
+    return out
+
+
+def wolfe_gain(runs: pd.DataFrame) -> dict:
+    out = {}
+    for data, part in runs.groupby("data", sort=False):
+        w = stats.select(part, rule="strong_wolfe").sort_values("seed").converged.to_numpy(float)
+        f = stats.select(part, rule="fixed_step").sort_values("seed").converged.to_numpy(float)
+        out[data] = stats.paired_difference(w, f)
+    return out
+
+
+def lbfgs_over_adam(runs: pd.DataFrame, method: str) -> dict:
+    """Per batch size: geometric mean over seeds of L-BFGS's gap / the best Adam lr's gap."""
+    out = {}
+    for batch, part in runs.groupby("batch"):
+        adam = part[part.method.str.startswith("adam")]
+        best = adam.groupby("method").rel_gap.apply(lambda g: np.log(g).mean()).idxmin()
+        a = stats.select(part, method=best).sort_values("seed").rel_gap.to_numpy()
+        q = stats.select(part, method=method).sort_values("seed").rel_gap.to_numpy()
+        out[int(batch)] = stats.geometric_mean_ci(q / a)
+    return out
+
+
+def separable_fit(sep: pd.DataFrame, cfg, what: str) -> dict:
+    part = sep[sep.alpha == 0]
+    out = {}
+    for T in cfg.sep_windows:
+        w = part[(part.step >= T / 100) & (part.step <= T)]
+        if what == "rate":
+            out[int(T)] = stats.loglog_slope_ci(w.step, w.rel_gap)
+        else:
+            out[int(T)] = Estimate.exact(float(np.corrcoef(np.log(w.step), w.norm)[0, 1] ** 2))
+    return out
+
+
+def linear_phase(sep: pd.DataFrame) -> dict:
+    out = {}
+    for alpha, part in sep[sep.alpha > 0].groupby("alpha"):
+        w = part[(part.rel_gap >= LINEAR_GAPS[0]) & (part.rel_gap <= LINEAR_GAPS[1])]
+        out[float(alpha)] = Estimate.exact(float(np.corrcoef(w.step, np.log(w.rel_gap))[0, 1] ** 2)
+                                           if len(w) > 2 else 0.0)
+    return out
+
+
+def bounded_norm(sep: pd.DataFrame) -> dict:
+    return {float(a): Estimate.exact(float(part.norm.iloc[-1] / np.sqrt(np.log(2) / a)))
+            for a, part in sep[sep.alpha > 0].groupby("alpha")}
+
+
+def last_margin(sep: pd.DataFrame) -> Estimate:
+    return Estimate.exact(float(sep[sep.alpha == 0].margin.iloc[-1]))
+
+
 def estimate(tables: dict[str, pd.DataFrame], cfg: Config) -> dict[str, Estimate]:
     cond, steps, bt = tables["conditioning"], tables["exact_steps"], tables["backtracking"]
     return {
@@ -354,17 +487,28 @@ def estimate(tables: dict[str, pd.DataFrame], cfg: Config) -> dict[str, Estimate
         "J6b": armijo_over_gd(bt),
         "J7a": counterexample(tables["naive_counterexample"]),
         "J7b": naive_over_armijo(bt),
+        "J8b": wolfe_share(tables["lbfgs_wolfe"], "strong_wolfe"),
+        "J8p": wolfe_share(tables["lbfgs_wolfe"], "fixed_step", fail=True)["raw"],
+        "J8c": wolfe_gain(tables["lbfgs_wolfe"]),
         "J9p": pure_newton_raises(tables["damped_newton"]),
         "J9": damped_newton_ok(tables["damped_newton"]),
         "J10p": final_gap(tables["stochastic_armijo"], "noisy")[10],
         "J10": final_gap(tables["stochastic_armijo"], "interpolating"),
         "J10b": final_gap(tables["stochastic_armijo"], "interpolating"),
+        "J11p": lbfgs_over_adam(tables["lbfgs_batches"], "lbfgs_wolfe")[0],
+        "J11": lbfgs_over_adam(tables["lbfgs_batches"], "lbfgs_wolfe"),
+        "J11b": lbfgs_over_adam(tables["lbfgs_batches"], "lbfgs_fixed"),
         "J12a": best_step_over(tables["best_step"], None),
         "J12c": best_step_over(tables["best_step"], "polyak_eta_L"),
         "J12b": Estimate.exact(abs(experiments.descent_lemma_argmax() - 1)),
         "J13p": share(tables["nonconvex_bound"], "negative_curvature"),
         "J13": Estimate.exact(tables["nonconvex_bound"].bound_ratio.max()),
         "J14a": Estimate.exact(tables["strong_convexity"].lam_min_over_2alpha.min()),
+        "J14p": last_margin(tables["separable"]),
+        "J14b": separable_fit(tables["separable"], cfg, "rate"),
+        "J14d": separable_fit(tables["separable"], cfg, "norm"),
+        "J14c": linear_phase(tables["separable"]),
+        "J14e": bounded_norm(tables["separable"]),
         "J15a": kink_slope(tables["kinks"], "relu"),
         "J15b": kink_slope(tables["kinks"], "elu"),
     }
@@ -386,4 +530,6 @@ def facts(tables: dict[str, pd.DataFrame], cfg: Config) -> dict[str, float | int
             sgd[(sgd.problem == "interpolating") & (sgd.batch == 10) & (sgd.steps == sgd.steps.min())].rel_gap).value),
         "orders_per_start": float(tables["newton_order"].orders.mean()),
         "toy_final_over_fstar": float(tables["nonconvex_bound"].final_value_over_fstar.max()),
+        "sep_last_step": int(tables["separable"].query("alpha == 0").step.max()),
+        "sep_final_norm": float(tables["separable"].query("alpha == 0").norm.iloc[-1]),
     }
