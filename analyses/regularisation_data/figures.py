@@ -1,0 +1,122 @@
+"""The figures: dropout against its L2 forms, validation curves, augmentation and test-time
+views, and the bias–variance trade along λ."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from dlclaims.suite import plots, stats
+
+
+@plots.figure("K2", "K3a", "K3b")
+def figure_dropout_as_l2(tables, cfg):
+    """Distance of the dropout fit to each penalised fit, against keep p."""
+    l2 = tables["dropout_l2"]
+    fig, ax = plt.subplots(figsize=(9, 5.5))
+    series = [("linear", "to_closed_form", "linear: Srivastava's closed form (K2)"),
+              ("logistic", "to_wager", "logistic: Wager's adaptive L2 (K3b)"),
+              ("logistic", "to_best_ridge", "logistic: best plain L2, any λ (K3a)"),
+              ("logistic", "to_mle", "logistic: no penalty (K3-moves)")]
+    for i, (task, column, label) in enumerate(series):
+        part = l2[l2.task == task]
+        keeps = np.sort(part.keep.unique())
+        est = [stats.mean_ci(stats.per_seed(part, column, keep=k)) for k in keeps]
+        mean = np.array([e.value for e in est])
+        err = np.array([[e.value - e.ci_low for e in est], [e.ci_high - e.value for e in est]])
+        ax.errorbar(keeps + 0.004 * (i - 1.5), mean, yerr=np.nan_to_num(err), marker="o", capsize=3, label=label,
+                    color=plots.PALETTE[i])
+    ax.axhline(0.1, color="0.4", ls="--", lw=1, label="K3 rule: ≤ 0.1")
+    ax.set(yscale="log", xlabel="keep probability p", ylabel="‖β_fit − β_dropout‖ / ‖β_dropout‖",
+           title="Dropout = Srivastava's L2 exactly (linear), ≈ Wager's adaptive L2 (logistic)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=9)
+    return fig
+
+
+@plots.figure("K6", "K6-fit", "K7")
+def figure_validation_curves(tables, cfg):
+    """Training and validation loss of the unaugmented nets, per training-set size."""
+    curves = tables["curves"]
+    fig, ax = plt.subplots(figsize=(9, 5.5))
+    for i, n in enumerate(sorted(curves.n_train.unique())):
+        part = curves[(curves.augment == "none") & (curves.n_train == n)]
+        plots.band_from(ax, part, "step", "val_loss", f"validation, {n} training digits", color=plots.PALETTE[i])
+        plots.band_from(ax, part, "step", "train_loss", f"training, {n} training digits", color=plots.PALETTE[i],
+                        line_kw=dict(ls="--"))
+    ax.set(yscale="log", xlabel="SGD step", ylabel="cross-entropy (nats)",
+           title="MNIST-1D MLP: validation loss falls, then rises (K6)")
+    ax.legend(loc="lower left", fontsize=9)
+    return fig
+
+
+@plots.figure("K8a", "K8b", "K9a", "K9b")
+def figure_augmentation(tables, cfg):
+    """Held-out accuracy and shift invariance, augmented against unaugmented, per seed."""
+    shifts = tables["shifts"]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 5.5))
+    for i, n in enumerate(sorted(shifts.n_train.unique())):
+        for ax, column in ((ax1, "test_acc"), (ax2, "invariant_share")):
+            a = stats.per_seed(shifts, column, n_train=n, augment="none")
+            b = stats.per_seed(shifts, column, n_train=n, augment="shift")
+            ax.plot([0, 1], np.vstack([a, b]), color=plots.PALETTE[i], alpha=0.5, marker="o", ms=3)
+            ax.plot([], [], color=plots.PALETTE[i], label=f"{n} training digits")
+    part = shifts[shifts.n_train == shifts.n_train.min()]
+    tta = stats.mean_ci(part[part.augment == "shift"].tta_acc - part[part.augment == "shift"].single_acc)
+    ax1.set(xticks=[0, 1], xticklabels=["no augmentation", f"shifts ≤ {cfg.max_shift}"], ylabel="held-out accuracy",
+            title=f"K8a: augmentation helps; K9a: test-time views add {tta.value:+.3f}")
+    ax2.set(xticks=[0, 1], xticklabels=["no augmentation", f"shifts ≤ {cfg.max_shift}"],
+            ylabel=f"share of digits unchanged by every shift ≤ {cfg.max_shift}", title="K8b: invariance is learned")
+    ax1.legend(loc="upper left", fontsize=9)
+    return fig
+
+
+@plots.figure("K13a", "K13b")
+def figure_bias_variance(tables, cfg):
+    """Bias², variance and their sum with the noise against λ, per n."""
+    bv, per_set = tables["bias_variance"], tables["bv_sets"]
+    ns = sorted(bv.n.unique())
+    fig, axes = plt.subplots(1, len(ns), figsize=(6.5 * len(ns), 5.5), squeeze=False)
+    for ax, n in zip(axes[0], ns):
+        part = bv[bv.n == n].sort_values("lam")
+        error = per_set[per_set.n == n].groupby("lam").error.mean()
+        ax.plot(part.lam, part.bias2.clip(lower=1e-6), marker="o", label="bias²")
+        ax.plot(part.lam, part.variance, marker="o", label="variance")
+        ax.plot(part.lam, part.bias2 + part.variance + cfg.bv_noise**2, lw=4, alpha=0.35, color="k",
+                label="bias² + variance + σ²")
+        ax.plot(error.index, error.values, "k:", label="expected error (Monte Carlo)")
+        ax.set(xscale="log", yscale="log", xlabel="ridge λ (per example)", title=f"n = {n}: regularisation trades "
+               "variance for bias")
+        ax.legend(loc="upper center", fontsize=9)
+    return fig
+
+
+@plots.figure("K10", "K10-transfers", "K11", "K12")
+def figure_transfer(tables, cfg):
+    """Target accuracy of probes and scratch nets against labels per class; forgetting and target
+    accuracy of fine-tuning at lr and lr/10 against steps."""
+    probes, ft = tables["transfer_probes"], tables["fine_tuning"]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 5.5))
+    series = [("probe_source_2", "probe, pretrained layer 2"), ("probe_source_1", "probe, pretrained layer 1"),
+              ("probe_random_2", "probe, random-init layer 2"), ("scratch", "MLP from scratch")]
+    for i, (column, label) in enumerate(series):
+        plots.band_from(ax1, probes, "labels", column, label, color=plots.PALETTE[i], line_kw=dict(marker="o"))
+    at10 = probes[probes.labels == 10]
+    ax1.set(xscale="log", xlabel="labels per class of digits 5–9", ylabel="5–9 test accuracy",
+            title=f"K10: probe on the 0–4 net − scratch at 10 labels: {(at10.probe_source_2 - at10.scratch).mean():+.3f}")
+    ax1.legend(loc="lower right", fontsize=9)
+    for i, rate in enumerate(("lr", "lr/10")):
+        part = ft[ft.rate == rate]
+        plots.band_from(ax2, part, "steps", "forgetting", f"forgetting (0–4), {rate}", color=plots.PALETTE[i],
+                        line_kw=dict(marker="o"))
+        plots.band_from(ax2, part, "steps", "target_acc", f"5–9 accuracy, {rate}", color=plots.PALETTE[i],
+                        line_kw=dict(ls="--", marker="s"))
+    head = 300 if 300 in set(ft.steps) else int(ft.steps.max())
+    lost = {r: ft[(ft.steps == head) & (ft.rate == r)].forgetting.mean() for r in ("lr", "lr/10")}
+    ax2.set(xscale="log", xlabel="fine-tuning steps", ylabel="accuracy / accuracy lost",
+            title=f"K11 at {head} steps: forgetting {lost['lr']:.2f} at lr, {lost['lr/10']:.2f} at lr/10")
+    ax2.legend(loc="center right", fontsize=9)
+    return fig
+
+
+FIGURES = [figure_dropout_as_l2, figure_validation_curves, figure_augmentation, figure_bias_variance,
+           figure_transfer]
