@@ -128,3 +128,13 @@ def test_the_scan_finds_a_hand_typed_result_and_spares_fields_formulas_quotes_an
 
 After the table 1e-4 is typed again; depth 50 and 10 seeds are counts."""
     assert method_text.hand_typed_numbers(text) == ["0.73", "1e-4"]
+
+
+def test_no_analysis_text_speaks_of_issues():
+    """Ledger reasons and method texts reach the report; they say what changed and why, never
+    which issue asked for it (readers never saw the issues)."""
+    import re
+
+    hits = [f"{p}:{i}" for p in sorted(ANALYSES.rglob("*")) if p.suffix in (".py", ".md")
+            for i, line in enumerate(p.read_text().splitlines(), 1) if re.search(r"\bissues? \d", line, re.I)]
+    assert hits == []

@@ -156,7 +156,7 @@ AMENDMENTS = [
         why="as A6b, for back-propagated gradients (004: 'the same happens in backprop'); the depth-50 "
             "absolute row is kept as A6c-50 (derived).",
         was="0.0151 [0.0143, 0.0158] fails", now="24.2 [24.2, 24.3] holds"),
-    # recorded late (2026-12-02): issue 12 (2026-11-23) also reworded four statements and added five rows
+    # recorded late (2026-12-02): the re-judging of 2026-11-23 also reworded four statements and added five rows
     Amendment("A5", "2026-12-02", what="statement", late=True,
               old="Batch norm (train mode) fixes this by design; so does Page's centred ReLU",
               new="Batch norm (train mode) fixes this by design",

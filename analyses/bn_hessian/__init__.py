@@ -190,7 +190,7 @@ AMENDMENTS = [
                   "(conv net) | ≥ 1",
               new="fraction of seeds whose no-BN and BN nets both trained (last-10-step mean loss ≤ ½ the initial "
                   "loss); B1-B5 are judged on those seeds (conv net) | ≥ 0.8",
-              why="issue 11, after the first run of the retrained conv net (standardised input, logit scale 1, "
+              why="After the first run of the retrained conv net (standardised input, logit scale 1, "
                   "lr 0.05, 150 steps: 20 of 20 pilot nets on seeds 100-109 trained) left one of 20 nets dead "
                   "(seed 7 without BN: loss ln 10 exactly, λmax 3e-15), which alone made B3 7.1 [0.002, 2.6e4]. "
                   "The lecture's claims are about trained nets, so a seed whose pair did not train is left out of "
