@@ -183,6 +183,9 @@ class Config:
     dropout: float = 0.5            # H5d: dropout on the hidden units
 
 
+# the anchors' scale: Poole et al.'s width 1000 nets, more seeds everywhere
+FULL = Config(seeds=50, width=1000, train_seeds=30, mc_draws=10_000_000)
+
 QUICK = Config(seeds=4, inputs=128, width=128, depths=(5, 10), gains=(1.0, 4.0, 8.0), glorot_depths=(5,),
                width_ratios=(1, 4), input_moments=(1.0,), h11_widths=(256,), mc_draws=100_000,
                train_seeds=3, hiddens=(32,), steps=150)

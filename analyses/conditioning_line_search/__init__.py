@@ -252,6 +252,10 @@ class Config:
     jump_hs: tuple = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8)  # J15: half-widths h
 
 
+# more resamples, starts and seeds; the same problems
+FULL = Config(bootstrap=1000, mlp_starts=300, far_starts=200, chains=50, spectra=50, lines=200, wolfe_starts=100,
+              lbfgs_seeds=30)
+
 QUICK = Config(bootstrap=20, quadratics=5, starts=3, mlp_starts=20, eta0_grid=3,
                far_starts=10, chains=5, sgd_checkpoints=(100, 300), spectra=5, toy_starts=20, lines=10,
                wolfe_starts=5, wolfe_iters=100, wolfe_data=("raw",), lbfgs_seeds=2, lbfgs_epochs=5,

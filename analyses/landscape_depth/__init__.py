@@ -184,6 +184,9 @@ class Config:
     depth_lr: float = 0.01                 # I9: one lr for every depth, as He et al. train all depths alike
 
 
+# more seeds and a deeper plain/residual sweep (He et al. go to 56 layers), run to a longer budget
+FULL = Config(ae_seeds=50, init_seeds=40, depths=(16, 32, 64), depth_seeds=20, depth_steps=1200)
+
 QUICK = Config(goe_draws=100_000, goe_n_max=4, goe_boot=200, saddle_draws=30, sigmas=(1e-8, 1e-4),
                slope_sigmas=(1e-8, 1e-6, 1e-4, 1e-2), well_starts=40, well_steps=2000, etas=(0.01,),
                ae_seeds=3, ae_steps=(300, 1000, 3000), ts_sizes=(6, 12), ts_inits=40, ts_steps=1500,

@@ -250,6 +250,9 @@ class Config:
     tr_ft_steps: tuple[int, ...] = (100, 300, 1000)  # K11: fine-tuning steps (the scope, around the headline)
 
 
+# 30 seeds, every net trained twice as long, more training sets for the bias-variance identity
+FULL = Config(seeds=30, steps=3000, bv_sets=2000, resplits=300, val_subsets=300)
+
 QUICK = Config(seeds=3, k2_masks=200, k3_masks=20, k4_steps=20, n_train=(500,), steps=250, eval_every=25,
                resplits=20, val_subsets=20, bv_sets=60, bv_bootstrap=50, keep=(0.8,), labels=(10, 100),
                tr_source_steps=200, tr_scratch_steps=100, tr_ft_steps=(300,))
