@@ -14,7 +14,14 @@ def csv_bytes(directory: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(directory.glob("*.csv"))}
 
 
-@pytest.mark.parametrize("name", contract.names())
+# On Dask in `make test`: three families that between them use every kind of unit (torch nets and
+# Hessians, numpy chains, packaged data with sklearn); every family's identity across processes
+# is tested in test_runner (one worker against two), the rest on Dask in `make test-slow`.
+ON_DASK_BY_DEFAULT = {"bn-hessian", "sgd-uncertainty", "regularisation-data"}
+
+
+@pytest.mark.parametrize("name", [n if n in ON_DASK_BY_DEFAULT else pytest.param(n, marks=pytest.mark.slow)
+                                  for n in contract.names()])
 def test_every_analysis_writes_the_same_tables_on_a_cluster(scheduler, quick_run, tmp_path, name):
     address, _ = scheduler
     runner.run(contract.load(name), ["--quick", "--scheduler", address, "--out", str(tmp_path), "--no-figures"],
