@@ -64,3 +64,22 @@ def test_progress_outside_a_terminal_is_a_line_every_few_seconds(capsys):
     assert lines[-1].startswith("family: 4/4 units") and "left" not in lines[-1]
     assert capsys.readouterr().err.splitlines() == lines
     assert Ticker(4, "x", every=0.0, enabled=False).tick() is None  # in a terminal the bar shows it
+
+
+def test_a_figure_title_states_its_claims_results_with_one_estimate_per_run():
+    from dlclaims.suite import plots
+    from dlclaims.suite.claims import Claim, Estimate, Scope, at_least, at_most
+
+    claims = [Claim("X1", "derived", "s", "f", at_least(0.5)),
+              Claim("X2", "derived", "s", "f", at_most(1.0), scope=Scope("width", 64))]
+    calls = []
+
+    def estimate(tables, cfg):
+        calls.append(1)
+        return {"X1": Estimate(0.8, 0.7, 0.9), "X2": {32: Estimate(0.2, 0.1, 0.3), 64: Estimate(2.0, 1.5, 2.5)}}
+
+    tables, cfg = {}, object()
+    assert plots.result_line(claims, estimate, tables, cfg, "X1") == "X1 0.8 [0.7, 0.9] holds"
+    assert plots.result_line(claims, estimate, tables, cfg, "X1", "X2") == ("X1 0.8 [0.7, 0.9] holds; "
+                                                                          "X2 2 [1.5, 2.5] fails")  # the headline
+    assert len(calls) == 1

@@ -7,7 +7,6 @@ import numpy as np
 
 from dlclaims.suite import plots, stats
 
-from dlclaims.suite.claims import headline
 
 from . import CLAIMS, DELTA_ONE_DIGIT, RUNS, VARIANTS, at_delta, estimate
 from .studies import SCATTER_DIGITS
@@ -23,25 +22,9 @@ def rule_of(claim_id: str):
     return next(c.rule for c in CLAIMS if c.id == claim_id)
 
 
-_CACHE: dict = {}
-
-
-def _estimates(tables, cfg):
-    """The claims' estimates of one run, computed once for all its figure titles."""
-    key = (id(tables), id(cfg))
-    if key not in _CACHE:
-        _CACHE.clear()
-        _CACHE[key] = (tables, estimate(tables, cfg))  # the tables kept alive: their id stays theirs
-    return _CACHE[key][1]
-
-
 def result(tables, cfg, *ids: str) -> str:
-    """'D3b 50 [20, 100] holds; ...': the claims' headline values and verdicts (premises aside)."""
-    estimates, parts = _estimates(tables, cfg), []
-    for claim in (c for c in CLAIMS if c.id in ids):
-        est = headline(claim, estimates[claim.id])
-        parts.append(f"{claim.id} {est.value:.3g} [{est.ci_low:.3g}, {est.ci_high:.3g}] {claim.rule.verdict(est)}")
-    return "; ".join(parts)
+    """The claims' headline values and verdicts, for a title (:func:`plots.result_line`)."""
+    return plots.result_line(CLAIMS, estimate, tables, cfg, *ids)
 
 
 @plots.figure("D3a", "D3b", "D3d", "D3e")

@@ -21,31 +21,11 @@ COLORS = {"gd": plots.PALETTE[0], "heavy_ball": plots.PALETTE[2], "nag": plots.P
 INSTANCE_STYLE = {"nesterov_worst": ":", "worst_1d_quadratic": "--", "worst_1d_huber": "-"}
 
 
-_CACHE: dict = {}
-
-
-def _estimates(tables, cfg):
-    """The claims' estimates of one run, computed once for all its figure titles."""
-    key = (id(tables), id(cfg))
-    if key not in _CACHE:
-        _CACHE.clear()
-        from . import estimate  # the package imports this module before it declares estimate
-
-        _CACHE[key] = (tables, estimate(tables, cfg))  # the tables kept alive: their id stays theirs
-    return _CACHE[key][1]
-
-
 def result(tables, cfg, *ids: str) -> str:
-    """'E3a 1 [0.98, 1] holds; ...': the claims' headline values and verdicts (premises aside)."""
-    from dlclaims.suite.claims import headline
+    """The claims' headline values and verdicts, for a title (:func:`plots.result_line`)."""
+    from . import CLAIMS, estimate  # the package imports this module before it declares them
 
-    from . import CLAIMS  # the package imports this module before it declares it
-
-    estimates, parts = _estimates(tables, cfg), []
-    for claim in (c for c in CLAIMS if c.id in ids):
-        est = headline(claim, estimates[claim.id])
-        parts.append(f"{claim.id} {est.value:.3g} [{est.ci_low:.3g}, {est.ci_high:.3g}] {claim.rule.verdict(est)}")
-    return "; ".join(parts)
+    return plots.result_line(CLAIMS, estimate, tables, cfg, *ids)
 
 
 @plots.figure("E1a", "E1b", "E1c", "E1d", "E1f")

@@ -7,7 +7,6 @@ import numpy as np
 from matplotlib.lines import Line2D
 
 from dlclaims.suite import plots, stats
-from dlclaims.suite.claims import headline
 
 from . import CLAIMS, NO_WORSE, estimate
 from .averaging import bound
@@ -16,25 +15,9 @@ from .problems import (CONSTANT_PROBLEMS, DIMINISHING, LABELS, PROBLEMS, SCHEDUL
 from .rates import gd_bound
 
 
-_CACHE: dict = {}
-
-
-def _estimates(tables, cfg):
-    """The claims' estimates of one run, computed once for all its figure titles."""
-    key = (id(tables), id(cfg))
-    if key not in _CACHE:
-        _CACHE.clear()
-        _CACHE[key] = (tables, estimate(tables, cfg))  # the tables kept alive: their id stays theirs
-    return _CACHE[key][1]
-
-
 def result(tables, cfg, *ids: str) -> str:
-    """'C2b 0.68 [0.67, 0.69] holds; ...': the claims' headline values and verdicts (premises aside)."""
-    estimates, parts = _estimates(tables, cfg), []
-    for claim in (c for c in CLAIMS if c.id in ids):
-        est = headline(claim, estimates[claim.id])
-        parts.append(f"{claim.id} {est.value:.3g} [{est.ci_low:.3g}, {est.ci_high:.3g}] {claim.rule.verdict(est)}")
-    return "; ".join(parts)
+    """The claims' headline values and verdicts, for a title (:func:`plots.result_line`)."""
+    return plots.result_line(CLAIMS, estimate, tables, cfg, *ids)
 
 
 def style_key(fig, entries, y: float = 0.955) -> None:

@@ -62,3 +62,24 @@ def band_from(ax: plt.Axes, table, x: str, y: str, label: str, color=None, seed:
 def close_all() -> None:
     """Drop half-drawn figures (after a figure function raised)."""
     plt.close("all")
+
+
+_ESTIMATES: dict = {}
+
+
+def result_line(claims, estimate, tables, cfg, *ids: str) -> str:
+    """'C2b 0.68 [0.67, 0.69] holds; …': the headline value, interval and verdict of claims
+    ``ids`` (premises aside), for a figure title that states its result. ``estimate(tables, cfg)``
+    runs once per run, however many titles ask."""
+    from dlclaims.suite.claims import headline
+
+    key = (id(estimate), id(tables), id(cfg))
+    if key not in _ESTIMATES:
+        _ESTIMATES.clear()
+        _ESTIMATES[key] = (tables, cfg, estimate(tables, cfg))  # kept alive, so their ids stay theirs
+    estimates = _ESTIMATES[key][2]
+    parts = []
+    for claim in (c for c in claims if c.id in ids):
+        est = headline(claim, estimates[claim.id])
+        parts.append(f"{claim.id} {est.value:.3g} [{est.ci_low:.3g}, {est.ci_high:.3g}] {claim.rule.verdict(est)}")
+    return "; ".join(parts)
