@@ -243,6 +243,78 @@ def test_he_relu_expected_end_to_end_ratio_is_one_and_the_log_drifts_by_five_hal
     assert facts["he_theory_ratio"] == 1
 
 
+def test_relu_cosine_and_signed_square_covariance_against_sampling():
+    g = np.random.default_rng(0)
+    u, e = g.standard_normal((2, 2_000_000))
+    for rho in (0.0, 0.3, 0.8):
+        v = rho * u + math.sqrt(1 - rho ** 2) * e
+        relu_u, relu_v = np.maximum(u, 0), np.maximum(v, 0)
+        assert ac.relu_cosine(rho) == pytest.approx((relu_u * relu_v).mean() / (relu_u ** 2).mean(), abs=0.005)
+        assert ac.signed_square_covariance(rho) == pytest.approx((u * abs(u) * v * abs(v)).mean(), abs=0.02)
+    assert ac.relu_cosine(0) == pytest.approx(1 / math.pi) and ac.relu_cosine(1) == pytest.approx(1)
+    assert ac.signed_square_covariance(1) == 3 and ac.signed_square_covariance(0.999999) == pytest.approx(3, rel=1e-3)
+
+
+def test_one_input_gives_the_five_over_width_per_layer_of_the_one_input_drift():
+    assert ac.he_log_ratio_variance(128, 6, inputs=1) == pytest.approx(5 * 5 / 128)
+
+
+def test_A4_theory_matches_brute_force_on_exactly_the_measured_ratio():
+    """A4's per-seed ratio built independently: `inputs` iid N(0, 1) inputs through `depth` bias-free
+    He-uniform + ReLU layers, mean z² over inputs and channels at the last layer over the first.
+    Its mean is He et al.'s 1; its log's variance is the theory's, and its mean log −Var/2: the
+    value A4's geometric mean estimates (0.950 at width 2048, depth 50, 512 inputs)."""
+    width, depth, inputs, nets, batch = 128, 16, 32, 1500, 100  # Var log ≈ 0.39: deep enough for the collapse
+    g = np.random.default_rng(7)
+    bound = math.sqrt(6 / width)
+    ratios = []
+    for _ in range(nets // batch):
+        weights = lambda: torch.from_numpy(  # noqa: E731
+            (2 * g.random((batch, width, width), dtype=np.float32) - 1) * np.float32(bound))
+        z = torch.from_numpy(g.standard_normal((batch, inputs, width), dtype=np.float32)) @ weights().transpose(1, 2)
+        first = z.pow(2).mean((1, 2))
+        for _ in range(depth - 1):
+            z = torch.relu(z) @ weights().transpose(1, 2)
+        ratios.append(z.pow(2).mean((1, 2)) / first)
+    ratio = torch.cat(ratios).double().numpy()
+    log, theory = np.log(ratio), ac.he_log_ratio_variance(width, depth, inputs)
+    se = lambda x: x.std(ddof=1) / math.sqrt(nets)  # noqa: E731
+    assert abs(ratio.mean() - 1) < 3 * se(ratio)
+    assert log.var(ddof=1) == pytest.approx(theory, rel=0.15)  # sampling error of a variance over 1500 nets ≈ 5%
+    assert abs(log.mean() + theory / 2) < 3 * se(log)
+    assert theory > 1.2 * ac.he_log_ratio_variance(width, depth // 2, inputs)  # it grows with depth: not vacuous
+
+
+def test_A4s_per_seed_ratio_is_reproduced_by_a_plain_loop_on_the_same_streams():
+    """The measurement itself: He-uniform weights drawn layer by layer as U(±√(6/n)), no shared
+    draw, no rescaled product, float64; the unit's ratio agrees to float32 rounding."""
+    from dlclaims.rng import stream
+
+    cfg = ac.Config(width=64, depth=12, inputs=100, study_inputs=32, seeds=1)
+    layers = ac.run_unit(cfg, dict(seed=3))["layers"]
+    measured = layers[layers.variant == "he_relu"].set_index("layer").mean_square
+    x = torch.randn(cfg.inputs, cfg.width, generator=stream(3, "inputs")).double()
+    u = torch.empty(cfg.depth, cfg.width, cfg.width).uniform_(-1, 1, generator=stream(3, "weights", "uniform"))
+    h, expected = x, []
+    for w in u.double() * math.sqrt(6 / cfg.width):
+        z = h @ w.T
+        expected.append(float((z ** 2).mean()))
+        h = torch.relu(z)
+    assert measured.tolist() == pytest.approx(expected, rel=1e-4)
+    assert measured.iloc[-1] / measured.iloc[0] == pytest.approx(expected[-1] / expected[0], rel=1e-4)
+
+
+def test_the_facts_put_A4s_theory_beside_the_measurement():
+    cfg = ac.Config(depth=DEPTH, seeds=SEEDS)
+    named = ac.facts(synthetic(), cfg)
+    variance = ac.he_log_ratio_variance(cfg.width, cfg.depth, cfg.inputs)
+    assert named["he_theory_geometric"] == pytest.approx(math.exp(-variance / 2))
+    assert named["he_theory_log_sd"] == pytest.approx(math.sqrt(variance))
+    assert ac.he_log_ratio_variance(2048, 50, 512) == pytest.approx(0.1027, abs=5e-4)  # the method text's 0.950
+    # synthetic he_relu ratios are 1 for every seed: the log mean sits Var/2 above the theory's −Var/2
+    assert named["he_geometric_t"] > 0 and 0 <= named["he_geometric_p"] <= 1
+
+
 def test_the_table_on_which_A4_fails_passed_the_old_per_layer_rule():
     """The old A4 (per-layer geometric mean in [0.9, 1.1]) could not see a 5% mis-scaled init."""
     tables = synthetic(FAILING["A4"])
