@@ -1,23 +1,22 @@
 """Activations and initialisation (claims H1–H11): deep bias-free MLPs on MNIST-1D inputs at init in
 float64 (gradient and second-moment profiles per layer, sigmoid/tanh/ReLU × Xavier/He/002's 2/√n,
 gains, alternating widths) with the mean-field q* and χ beside them; constant and zero init under
-plain SGD (symmetry, dropout control); Monte Carlo checks of the derivation's identities."""
+plain SGD (symmetry, dropout control); dying ReLU against the learning rate; Monte Carlo checks of the
+derivation's identities. Submodules: measure (the nets and their runs), figures; the method text is
+analyses/activations_init.md."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import torch
-import torch.nn.functional as F
 
-from dlclaims.methods import data, inits, mean_field, training
-from dlclaims.rng import np_stream, stream
-from dlclaims.suite import cli, plots, stats
-from dlclaims.suite.claims import Claim, Estimate, Scope, at_least, at_most, between, exceeds, within
+from dlclaims.methods import mean_field
+from dlclaims.suite import stats
+from dlclaims.suite.claims import (Added, Amendment, Claim, Estimate, Scope, at_least, at_most, between, exceeds,
+                                   signature, within)
 from dlclaims.suite.contract import option
 
 TITLE = "Activations and initialisation: saturation, symmetry, init scales and the printed formulas"
@@ -42,11 +41,15 @@ VARIANCE_MATCH = 0.02      # H9b: the forward recursion sees Var[w] only: normal
 MC_ERROR = 0.01            # H9a: Monte Carlo identities within 1% at 10⁶ draws (SE about 0.3%)
 CHI_MATCH = 0.05           # H11b: mean-field χ within 5% (finite-width corrections are O(1/width))
 HOMOGENEOUS = 19.0         # H6a: ∂L/∂W₁ of a 20-layer bias-free ReLU net carries 19 scaled matrices
-SYMMETRIC = 1e-9           # H5a: hidden rows equal to float64 rounding (relative to the row norm)
-SEPARATED = 1e-3           # H5d: rows apart by 10⁶ × H5a's tolerance
+SEPARATED = 1e-3           # H5d: rows apart by a thousandth of their norm (H5a's rows are bit-identical)
 TRAINS = 0.3               # H5b premise: a random-init net reaches three times chance (0.1)
 ACC_GAP = 0.05             # H5b: 50 of 1000 test examples, about four binomial SEs of one accuracy
-EXACT = 1e-12              # H1e, H2a, H5c: identities in float64
+EXACT = 1e-12              # H1e, H2a, H3b, H3d, H5a, H5c: identities
+DIES = 0.05                # H3a, H3e: 26 of the 512 hidden units, more than a handful
+ALIVE_AT_INIT = 0.01       # H3a premise: dying is due to training (≤ 5 of 512 units dead at init)
+SOMETHING_TO_RECOVER = 20  # H3c premise: layer-2 units dead at the first checkpoint, pooled over seeds
+RECOVERS = 0.1             # H3c: "unlikely to recover": fewer than one in ten of them alive at the end
+EFFECTIVELY_DEAD = 1e-3    # H3e: a unit's largest per-input |δ| under 1e-3 of its layer's median unit
 
 FACTOR_WHY = "within a factor 10 end to end: the first layer learns neither 10× slower nor 10× faster"
 SAME_WHY = "±25% per ratio: the catalogue's 'about the same' for H–K"
@@ -54,6 +57,12 @@ KILLED_RULE = at_most(KILLED, null=1.0, why="the first layer learns at ≤ 1% of
 ENDS_TO_ENDS = between(*FACTOR_10, null=1.0, why=FACTOR_WHY)
 INIT_SETUP = ("width", "depth", "inputs", "seeds")
 TRAIN_SETUP = ("hidden", "steps", "lr", "batch", "train_seeds")
+H3_SETUP = ("h3_hidden", "h3_steps", "batch", "train_seeds")
+LR_SCOPE = Scope("h3_lr", 1.0, "the largest lr of the catalogue's grid; CS231n, the source of 001's wording, ties "
+                 "dying to a too-high lr (H3-stable checks that the loss stays finite and falls there)")
+H5A_OLD = "largest pairwise difference of hidden weight rows after training / mean row norm, over seeds"
+H5A_STATISTIC = ("largest pairwise distance of hidden weight rows after training, from the rows' differences "
+                 "(not through the Gram matrix) / mean row norm, over seeds")
 
 CLAIMS = [
     Claim("H1b", "lecture", "ReLU does not saturate, so its gradient does not vanish with depth (He init)",
@@ -82,9 +91,36 @@ CLAIMS = [
     Claim("H2a", "check", "With sigmoid (positive) inputs every per-sample weight-gradient row has one sign",
           "share of per-sample ∂L/∂W rows (non-zero) of a layer fed by sigmoid units whose entries share a sign",
           at_least(1.0 - EXACT), setup=("inputs",)),
+    Claim("H3-stable", "derived", "At the headline lr, ReLU and Leaky ReLU nets train stably",
+          "share of ReLU and Leaky ReLU runs (plain SGD) whose loss stays finite and whose mean over the last 20 steps "
+          "is below the first step's", at_least(1.0), setup=H3_SETUP + ("h3_lr",)),
+    Claim("H3a-init", "derived", "Hardly any ReLU unit is dead at init (dying is due to training)",
+          "share of hidden ReLU units with zero output on every training input at init, mean over seeds",
+          at_most(ALIVE_AT_INIT), premise="H3-stable", setup=H3_SETUP),
+    Claim("H3a", "lecture", "ReLU units die during training",
+          "share of hidden ReLU units with zero output on every training input, after − at init, mean of per-seed "
+          "differences, plain SGD", exceeds(0.0, DIES, "26 of the 512 hidden units: more than a handful"),
+          premise="H3a-init", setup=H3_SETUP, scope=LR_SCOPE),
+    Claim("H3b", "check", "A first-layer ReLU unit dead on every training input stays dead under plain SGD",
+          "first-layer units dead on every training input at step steps/3 and alive at the end, summed over seeds "
+          "and lrs (runs whose loss stays finite)", at_most(EXACT), setup=H3_SETUP),
+    Claim("H3c-dead", "derived", "Enough layer-2 units are dead at the checkpoint to see recovery",
+          "layer-2 ReLU units dead on every training input at step steps/3, summed over seeds (plain SGD)",
+          at_least(SOMETHING_TO_RECOVER), setup=H3_SETUP + ("h3_lr",)),
+    Claim("H3c", "lecture", "A dead ReLU unit is unlikely to recover",
+          "share of the layer-2 units dead at step steps/3 that are alive at the end, pooled over seeds, Wilson CI",
+          at_most(RECOVERS), premise="H3c-dead", setup=H3_SETUP + ("h3_lr",),
+          scope=Scope("h3_optimiser", "sgd", "001: the gradient 'will forever be zero', a plain-SGD argument; "
+                      "momentum 0.9 at lr/10 (the same long-run step) carries velocity into dead units")),
+    Claim("H3d", "check", "Leaky ReLU (0.01) units never have a zero gradient on every input",
+          "largest share of Leaky ReLU hidden units whose δ is 0 on every training input after training, over "
+          "seeds and lrs", at_most(EXACT), setup=H3_SETUP),
+    Claim("H3e", "derived", "Leaky ReLU keeps more units alive than ReLU",
+          "share of effectively dead hidden units (largest per-input |δ| < 1e-3 × the layer's median unit), ReLU − "
+          "Leaky, mean of per-seed differences", exceeds(0.0, DIES, "as H3a: 26 of the 512 hidden units"),
+          premise="H3-stable", setup=H3_SETUP, scope=LR_SCOPE),
     Claim("H5a", "check", "From a constant init, plain SGD keeps the hidden units identical",
-          "largest pairwise difference of hidden weight rows after training / mean row norm, over seeds",
-          at_most(SYMMETRIC), setup=TRAIN_SETUP),
+          H5A_STATISTIC, at_most(EXACT), setup=TRAIN_SETUP),
     Claim("H5c", "check", "From zero init (tanh, ReLU) the hidden-weight gradient is exactly 0 at every step",
           "largest |∂L/∂W_hidden| over every step, seed and activation", at_most(EXACT), setup=TRAIN_SETUP),
     Claim("H5b-ctl", "derived", "The random-init net trains in this set-up",
@@ -97,7 +133,7 @@ CLAIMS = [
           scope=Scope("hidden", 32, "the catalogue's 32 hidden units; a wider layer stays one unit wide")),
     Claim("H5d", "derived", "Per-unit noise (dropout 0.5) breaks the symmetry of a constant init",
           "largest pairwise hidden-row difference / mean row norm after training with dropout, mean over seeds",
-          exceeds(0.0, SEPARATED, "10⁶ times the rounding H5a allows"), premise="H5a", setup=TRAIN_SETUP),
+          exceeds(0.0, SEPARATED, "a thousandth of the row norm: rows measurably apart, where H5a's are bit-identical"), premise="H5a", setup=TRAIN_SETUP),
     Claim("H6a", "check", "A bias-free ReLU net is positively homogeneous: ‖∂L/∂W₁‖ grows like s^19 with the "
           "hidden weights' scale s",
           "log-log slope of ‖∂L/∂W₁‖ against s ∈ {0.5, …, 2}, 20 hidden layers He × s, mean of per-seed slopes",
@@ -149,6 +185,29 @@ CLAIMS = [
 ]
 
 
+# --- ledger: changes after the first baseline ---------------------------------------------------
+DATE = "2026-12-02"
+AMENDMENTS: list[Amendment | Added] = [
+    Amendment("H5a", DATE, old=signature(H5A_OLD, "≤ 1e-09"), new=signature(H5A_STATISTIC, f"≤ {EXACT:g}"),
+              why="the 2.3e-8 was the measurement's: torch.cdist computes distances of more than 25 rows as "
+                  "‖a‖² + ‖b‖² − 2a·b, which leaves √(ulps of ‖a‖²) ≈ 1e-8 ‖a‖ between bit-identical rows (the "
+                  "hidden = 8 runs, under cdist's threshold, read exactly 0). From the rows' differences the "
+                  "rows after 500 steps are bit-identical, so the row is an identity and takes the family's "
+                  "identity tolerance 1e-12 instead of a rounding allowance; H5d, whose premise this is, "
+                  "becomes testable (its value is unchanged, 0.345 [0.306, 0.384])",
+              was="2.289e-08 [2.289e-08, 2.289e-08] fails", now="0 [0, 0] holds"),
+    Added("H3-stable", DATE, why="H3's premise: the headline lr is judged only where both activations train stably"),
+    Added("H3a-init", DATE, why="H3a's premise: units dead at init would not have died in training"),
+    Added("H3a", DATE, why="001's dying ReLU, with the learning rate as scope (measured on a 40-256-256-10 MNIST-1D "
+                           "net, plain SGD)"),
+    Added("H3b", DATE, why="the exact half of 'will forever be zero': a dead first-layer unit's gradient is 0 and its "
+                           "inputs are fixed"),
+    Added("H3c-dead", DATE, why="H3c's premise: something to recover"),
+    Added("H3c", DATE, why="001's 'unlikely to recover', for layer-2 units whose inputs move, optimiser as scope"),
+    Added("H3d", DATE, why="Leaky ReLU's 'gradients do not die': its derivative is ≥ 0.01 everywhere"),
+    Added("H3e", DATE, why="Leaky ReLU against ReLU on effectively dead units, lr as scope"),
+]
+
 # --- config -----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -181,218 +240,52 @@ class Config:
     lr: float = 0.1                 # H5: a step size at which the random-init net trains
     batch: int = 64                 # H5: mini-batch size
     dropout: float = 0.5            # H5d: dropout on the hidden units
+    h3_hidden: int = 256            # H3: a 40-256-256-10 net (the catalogue's two 256-unit layers, MNIST-1D inputs)
+    h3_steps: int = 300             # H3: plain-SGD steps (the catalogue's); checkpoint at a third
+    h3_lr: float = 1.0              # H3's headline lr
+    h3_lrs: tuple[float, ...] = (0.1, 0.5, 1.0)  # H3's lr scope (the catalogue's grid less 0.01, for time;
+                                                  # at 0.1 no unit dies already; FULL has 0.01)
+    h3_optimiser: str = "sgd"       # H3c's headline optimiser
+    h3_optimisers: tuple[str, ...] = ("sgd", "momentum")  # momentum 0.9 at h3_lr / 10
+    leak: float = 0.01              # Leaky ReLU's negative slope (the lectures')
 
 
 # the anchors' scale: Poole et al.'s width 1000 nets, more seeds everywhere
-FULL = Config(seeds=50, width=1000, train_seeds=30, mc_draws=10_000_000)
+FULL = Config(seeds=50, width=1000, train_seeds=30, mc_draws=10_000_000, h3_lrs=(0.01, 0.1, 0.5, 1.0))
 
 QUICK = Config(seeds=4, inputs=128, width=128, depths=(5, 10), gains=(1.0, 4.0, 8.0), glorot_depths=(5,),
                width_ratios=(1, 4), input_moments=(1.0,), h11_widths=(256,), mc_draws=100_000,
-               train_seeds=3, hiddens=(32,), steps=150)
+               train_seeds=3, hiddens=(32,), steps=150, h3_lrs=(0.1, 1.0), h3_steps=150)
 
 
 def validate(cfg: Config) -> None:
     for knob, grid in (("depth", "depths"), ("sigmoid_gain", "gains"), ("tanh_gain", "gains"),
                        ("glorot_depth", "glorot_depths"), ("h7_activation", "h7_activations"),
                        ("width_ratio", "width_ratios"), ("input_moment", "input_moments"),
-                       ("hidden", "hiddens")):
+                       ("hidden", "hiddens"), ("h3_lr", "h3_lrs"), ("h3_optimiser", "h3_optimisers")):
         if getattr(cfg, knob) not in getattr(cfg, grid):
             raise ValueError(f"{knob}={getattr(cfg, knob)} is not in {grid}={getattr(cfg, grid)}")
     if cfg.deep < 4 or cfg.depth < 2:
         raise ValueError("the nets need at least 2 (depth) and 4 (deep) hidden layers")
 
 
-# --- measurement: nets at init ------------------------------------------------------------------
 
-F64 = torch.float64
-ACT = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid}
-SAT = {"sigmoid": SIG_SAT, "tanh": TANH_SAT}
-VARIANT = ("act", "init", "dist", "gain", "depth", "width", "ratio", "input_moment")
-
-
-def weight_variance(init: str, fan_in: int, fan_out: int) -> float:
-    """002's printed w ∼ (2/√n)·N(0, 1) has Var = 4/n; the others from methods.inits."""
-    return 4.0 / fan_in if init == "two_over_root_n" else inits.variance(init, fan_in, fan_out)
-
-
-def draw(shape: tuple[int, int], var: float, gen: torch.Generator, dist: str) -> torch.Tensor:
-    if dist == "uniform":
-        return (torch.rand(shape, generator=gen, dtype=F64) * 2 - 1) * math.sqrt(3 * var)
-    return torch.randn(shape, generator=gen, dtype=F64) * math.sqrt(var)
-
-
-def widths_of(v: dict, n_in: int) -> list[int]:
-    """Input, hidden widths (alternating width, width·ratio for H8's net), and the 10-way head."""
-    hidden = [v["width"] * (v["ratio"] if i % 2 else 1) for i in range(v["depth"])]
-    return [n_in, *hidden, 10]
-
-
-def profile(x: torch.Tensor, y: torch.Tensor, v: dict, gen: torch.Generator) -> list[dict]:
-    """Per hidden layer of one bias-free net at init: the second moments of its input, pre- and
-    post-activation, its saturated share, ‖∂L/∂W_l‖ and Σ‖δ_l‖² (δ = ∂L/∂pre-activation)."""
-    sizes = widths_of(v, x.shape[1])
-    weights = [draw((o, i), v["gain"] ** 2 * weight_variance(v["init"], i, o), gen, v["dist"]).requires_grad_()
-               for i, o in zip(sizes[:-2], sizes[1:-1])]
-    bound = 1 / math.sqrt(sizes[-2])  # the head: PyTorch's default U(±1/√n), unscaled
-    head = (torch.rand((10, sizes[-2]), generator=gen, dtype=F64) * 2 - 1) * bound
-    h, zs, hs = x * math.sqrt(v["input_moment"]), [], []
-    for w in weights:
-        hs.append(h)
-        z = h @ w.T
-        z.retain_grad()
-        zs.append(z)
-        h = ACT[v["act"]](z)
-    F.cross_entropy(h @ head.T, y).backward()
-    rows = []
-    for layer, (w, z, h_in) in enumerate(zip(weights, zs, hs), start=1):
-        out = ACT[v["act"]](z)
-        sat = (z.abs() > SAT[v["act"]]).double().mean().item() if v["act"] in SAT else (z <= 0).double().mean().item()
-        rows.append(dict(layer=layer, fan_in=w.shape[1], fan_out=w.shape[0], in_moment=h_in.pow(2).mean().item(),
-                         pre_moment=z.pow(2).mean().item(), moment=out.pow(2).mean().item(), saturated=sat,
-                         grad=w.grad.norm().item(), delta2=z.grad.pow(2).sum().item()))
-    return rows
-
-
-def variant(act, init="xavier", dist="normal", gain=1.0, depth=10, width=256, ratio=1, input_moment=1.0) -> dict:
-    return dict(act=act, init=init, dist=dist, gain=float(gain), depth=int(depth), width=int(width),
-                ratio=int(ratio), input_moment=float(input_moment))
-
-
-def init_variants(cfg: Config) -> list[dict]:
-    """Every net the init-time rows read, once each."""
-    d, w = cfg.depth, cfg.width
-    out = [variant(a, "xavier", gain=g, depth=d, width=w) for a in ("sigmoid", "tanh") for g in cfg.gains]
-    out += [variant("relu", "he", depth=k, width=w) for k in cfg.depths]
-    out += [variant(a, "xavier", depth=k, width=w) for a in ("sigmoid", "tanh") for k in cfg.glorot_depths]
-    out += [variant(a, i, depth=d, width=w) for a in cfg.h7_activations for i in ("he", "two_over_root_n")]
-    out += [variant("relu", "xavier", depth=d, width=cfg.narrow, ratio=r) for r in cfg.width_ratios]
-    out += [variant("relu", "he", dist=dist, depth=d, width=w) for dist in ("normal", "uniform")]
-    out += [variant("tanh", "he", depth=d, width=w, input_moment=m) for m in cfg.input_moments]
-    out += [variant("tanh", "he", depth=cfg.deep, width=k) for k in cfg.h11_widths]
-    out += [variant("relu", "he", gain=s, depth=cfg.deep, width=w) for s in cfg.scales]
-    unique = {tuple(v.values()): v for v in out}
-    return list(unique.values())
-
-
-def inputs_for(cfg: Config, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    x, y = data.arrays("mnist1d")
-    idx = np_stream(seed, "inputs").choice(len(y), cfg.inputs, replace=False)
-    return torch.from_numpy(x[idx]).to(F64), torch.from_numpy(y[idx])
-
-
-def init_unit(cfg: Config, seed: int) -> pd.DataFrame:
-    """Every variant's per-layer profile; the gains of one architecture share their draws (paired)."""
-    x, y = inputs_for(cfg, seed)
-    rows = []
-    for v in init_variants(cfg):
-        gen = stream(seed, "weights", v["act"], v["init"], v["dist"], v["depth"], v["width"], v["ratio"])
-        rows += [dict(seed=seed, **v, **r) for r in profile(x, y, v, gen)]
-    return pd.DataFrame(rows)
-
-
-def exact_unit(cfg: Config) -> pd.DataFrame:
-    """H1e's derivative bounds on a grid, H2a's one-signed gradient rows, H9a's Monte Carlo identities."""
-    u = np.linspace(-40.0, 40.0, 800_001)
-    sig = 1 / (1 + np.exp(-u))
-    th = np.tanh(u)
-    sat_sig = (sig < 0.05) | (sig > 0.95)
-    sat_tanh = np.abs(th) >= 0.95
-    rows = [dict(quantity="sigmoid_derivative_over_bound", value=float((sig * (1 - sig))[sat_sig].max() / 0.0475)),
-            dict(quantity="tanh_derivative_over_bound", value=float((1 - th**2)[sat_tanh].max() / 0.0975))]
-    rows += [dict(quantity=f"one_signed_rows_{a}", value=one_signed_share(cfg, a)) for a in ("sigmoid", "tanh")]
-    rng = np_stream(0, "monte-carlo")
-    w = rng.normal(0.3, 0.5, cfg.mc_draws)
-    x = rng.uniform(0.0, 2.0, cfg.mc_draws)  # independent, both with non-zero means
-    identity = x.mean() ** 2 * w.var() + w.mean() ** 2 * x.var() + w.var() * x.var()
-    yy = rng.normal(0.0, 1.3, cfg.mc_draws)
-    rows += [dict(quantity="product_variance_error", value=float(abs((w * x).var() / identity - 1))),
-             dict(quantity="relu_half_variance_error", value=float(abs(np.mean(np.maximum(yy, 0) ** 2)
-                                                                        / (0.5 * yy.var()) - 1)))]
-    return pd.DataFrame(rows)
-
-
-def one_signed_share(cfg: Config, act: str, samples: int = 32) -> float:
-    """Share of non-zero per-sample ∂L/∂W₂ rows whose entries share a sign, W₂ fed by ``act`` units."""
-    x, y = inputs_for(cfg, 0)
-    gen = stream(0, "one-signed", act)
-    w1 = draw((cfg.width, x.shape[1]), inits.variance("xavier", x.shape[1], cfg.width), gen, "normal")
-    w2 = draw((cfg.width, cfg.width), inits.variance("xavier", cfg.width, cfg.width), gen, "normal").requires_grad_()
-    head = draw((10, cfg.width), inits.variance("xavier", cfg.width, 10), gen, "normal")
-    one, nonzero = 0, 0
-    for n in range(samples):
-        (g,) = torch.autograd.grad(F.cross_entropy(ACT[act](ACT[act](x[n:n + 1] @ w1.T) @ w2.T) @ head.T, y[n:n + 1]),
-                                   w2)
-        live = g.abs().sum(1) > 0
-        nonzero += int(live.sum())
-        one += int((((g >= 0).all(1) | (g <= 0).all(1)) & live).sum())
-    return one / nonzero
-
-
-# --- measurement: training from constant, zero and random inits (H5) ---------------------------
-
-def two_layer(n_in: int, hidden: int, init: str, gen: torch.Generator) -> list[torch.Tensor]:
-    """[W₁, b₁, W₂, b₂] of an n_in-hidden-10 net in float64: Xavier normal ("random"), every weight of a
-    layer equal to its Xavier standard deviation ("constant"), or all zeros ("zero"); biases 0."""
-    shapes = [(hidden, n_in), (10, hidden)]
-    ws = []
-    for o, i in shapes:
-        std = math.sqrt(inits.variance("xavier", i, o))
-        if init == "random":
-            ws.append(torch.randn((o, i), generator=gen, dtype=F64) * std)
-        else:
-            ws.append(torch.full((o, i), std if init == "constant" else 0.0, dtype=F64))
-    params = [ws[0], torch.zeros(hidden, dtype=F64), ws[1], torch.zeros(10, dtype=F64)]
-    return [p.requires_grad_() for p in params]
-
-
-def forward(params, x, act: str, keep: float = 1.0, gen: torch.Generator | None = None) -> torch.Tensor:
-    w1, b1, w2, b2 = params
-    h = ACT[act](x @ w1.T + b1)
-    if keep < 1.0:  # inverted dropout on the hidden units
-        h = h * torch.bernoulli(torch.full_like(h, keep), generator=gen) / keep
-    return h @ w2.T + b2
-
-
-def row_spread(w: torch.Tensor) -> float:
-    """Largest pairwise distance between rows over the mean row norm."""
-    w = w.detach()
-    return float(torch.cdist(w, w).max() / w.norm(dim=1).mean())
-
-
-def train_run(cfg: Config, split: data.Split, seed: int, hidden: int, init: str, act: str = "tanh",
-              dropout: float = 0.0) -> dict:
-    """Plain SGD on the batches every variant of this seed shares; the largest |∂L/∂W₁| over steps."""
-    params = two_layer(split.n_features, hidden, init, stream(seed, "init", hidden))
-    batches = training.random_batches(len(split.y_train), cfg.batch, cfg.steps, stream(seed, "batches"))
-    drop = stream(seed, "dropout")
-    largest = 0.0
-    for idx in batches:
-        loss = F.cross_entropy(forward(params, split.x_train[idx], act, 1 - dropout, drop), split.y_train[idx])
-        grads = torch.autograd.grad(loss, params)
-        largest = max(largest, float(grads[0].abs().max()))
-        training.sgd_step_(params, grads, [torch.zeros_like(p) for p in params], cfg.lr)
-    with torch.no_grad():
-        acc = float((forward(params, split.x_test, act).argmax(1) == split.y_test).double().mean())
-    return dict(seed=seed, hidden=hidden, init=init, act=act, dropout=dropout, test_acc=acc,
-                row_spread=row_spread(params[0]), largest_hidden_grad=largest)
-
-
-def train_unit(cfg: Config, seed: int) -> pd.DataFrame:
-    split = data.split("mnist1d", seed=0).to(dtype=F64)
-    runs = [train_run(cfg, split, seed, h, init) for h in cfg.hiddens for init in ("random", "constant")]
-    runs += [train_run(cfg, split, seed, cfg.hidden, "zero", act) for act in ("tanh", "relu")]
-    runs.append(train_run(cfg, split, seed, cfg.hidden, "constant", dropout=cfg.dropout))
-    return pd.DataFrame(runs)
+# the measurements read the thresholds above
+from .measure import (F64, draw, dying_run, dying_unit, exact_unit, init_unit, init_variants, inputs_for,  # noqa: E402,F401
+                      one_signed_share, profile, row_spread, train_run, train_unit, two_layer, variant, widths_of)
 
 
 def units(cfg: Config) -> list[dict]:
     return ([dict(part="train", seed=s) for s in range(cfg.train_seeds)]
+            + [dict(part="dying", seed=s) for s in range(cfg.train_seeds)]
             + [dict(part="init", seed=s) for s in range(cfg.seeds)] + [dict(part="exact", seed=0)])
 
 
 def run_unit(cfg: Config, unit: dict) -> dict[str, pd.DataFrame]:
     if unit["part"] == "train":
         return {"training": train_unit(cfg, unit["seed"])}
+    if unit["part"] == "dying":
+        return {"dying": dying_unit(cfg, unit["seed"])}
     if unit["part"] == "init":
         return {"layers": init_unit(cfg, unit["seed"])}
     return {"exact": exact_unit(cfg)}
@@ -481,6 +374,40 @@ def acc_gap(training: pd.DataFrame, hidden: int) -> Estimate:
     return stats.paired_difference(a, b)
 
 
+def died(dy: pd.DataFrame, lr: float) -> Estimate:
+    part = stats.select(dy, act="relu", optimiser="sgd", lr=lr)
+    return stats.mean_ci(stats.per_seed(part, "dead_end") - stats.per_seed(part, "dead_init"))
+
+
+def recovered(dy: pd.DataFrame, cfg: Config, optimiser: str) -> Estimate:
+    part = stats.select(dy, act="relu", optimiser=optimiser)
+    part = part[part.lr == cfg.h3_lr] if optimiser == "sgd" else part
+    return stats.proportion_ci(int(part.revived_l2.sum()), int(part.dead_checkpoint_l2.sum()))
+
+
+def leaky_keeps_alive(dy: pd.DataFrame, lr: float) -> Estimate:
+    relu = stats.per_seed(dy, "effectively_dead", act="relu", optimiser="sgd", lr=lr)
+    leaky = stats.per_seed(dy, "effectively_dead", act="leaky", optimiser="sgd", lr=lr)
+    return stats.paired_difference(relu, leaky)
+
+
+def h3_estimates(tables: dict[str, pd.DataFrame], cfg: Config) -> dict:
+    dy = tables["dying"]
+    sgd = stats.select(dy, optimiser="sgd")
+    head = sgd[sgd.lr == cfg.h3_lr]
+    headline_relu = head[head.act == "relu"]
+    return {
+        "H3-stable": Estimate.exact(float(head.stable.mean())),
+        "H3a-init": stats.mean_ci(stats.per_seed(headline_relu, "dead_init"), bounds=(0.0, 1.0)),
+        "H3a": {lr: died(dy, lr) for lr in cfg.h3_lrs},
+        "H3b": Estimate.exact(float(sgd[(sgd.act == "relu") & sgd.finite].revived_l1.sum())),
+        "H3c-dead": Estimate.exact(float(headline_relu.dead_checkpoint_l2.sum())),
+        "H3c": {o: recovered(dy, cfg, o) for o in cfg.h3_optimisers},
+        "H3d": Estimate.exact(float(sgd[sgd.act == "leaky"].zero_delta.max())),
+        "H3e": {lr: leaky_keeps_alive(dy, lr) for lr in cfg.h3_lrs},
+    }
+
+
 def estimate(tables: dict[str, pd.DataFrame], cfg: Config) -> dict[str, Estimate]:
     layers, exact, training = tables["layers"], tables["exact"], tables["training"]
     d, w = cfg.depth, cfg.width
@@ -488,6 +415,7 @@ def estimate(tables: dict[str, pd.DataFrame], cfg: Config) -> dict[str, Estimate
     glorot = lambda act: {k: gradient_ratio(net(layers, act, depth=k, width=w)) for k in cfg.glorot_depths}  # noqa: E731
     constant = stats.select(training, init="constant", hidden=cfg.hidden)
     return {
+        **h3_estimates(tables, cfg),
         "H1b": {k: gradient_ratio(net(layers, "relu", "he", depth=k, width=w)) for k in cfg.depths},
         "H1a-sat": saturated_share(net(layers, "sigmoid", gain=cfg.sigmoid_gain, depth=d, width=w)),
         "H1a": gains("sigmoid"),
@@ -518,6 +446,19 @@ def estimate(tables: dict[str, pd.DataFrame], cfg: Config) -> dict[str, Estimate
     }
 
 
+def dying_facts(dy: pd.DataFrame, cfg: Config) -> dict[str, float]:
+    """H3's numbers beside the rows: the checkpoint counts the checks read, dead shares at the headline."""
+    sgd = stats.select(dy, optimiser="sgd")
+    head = sgd[sgd.lr == cfg.h3_lr]
+    return {"h3_dead_checkpoint_l1": float(sgd[sgd.act == "relu"].dead_checkpoint_l1.sum()),
+            "h3_dead_end_relu": float(head[head.act == "relu"].dead_end.mean()),
+            "h3_zero_delta_relu": float(head[head.act == "relu"].zero_delta.mean()),
+            "h3_all_negative_leaky": float(head[head.act == "leaky"].dead_end.mean()),
+            "h3_effectively_dead_leaky": float(head[head.act == "leaky"].effectively_dead.mean()),
+            "h3_revived_momentum": float(stats.select(dy, optimiser="momentum").revived_l2.sum()),
+            "h3_dead_checkpoint_momentum": float(stats.select(dy, optimiser="momentum").dead_checkpoint_l2.sum())}
+
+
 def facts(tables: dict[str, pd.DataFrame], cfg: Config) -> dict[str, float]:
     """Mean-field numbers beside the measurements, and the runs' accuracies."""
     q_tanh = mean_field.fixed_point("tanh", 2.0)
@@ -525,6 +466,7 @@ def facts(tables: dict[str, pd.DataFrame], cfg: Config) -> dict[str, float]:
     out = {"q_star_tanh_he": q_tanh, "moment_star_tanh_he": mean_field.second_moment("tanh", q_tanh),
            "chi_tanh_he": mean_field.chi("tanh", q_tanh, 2.0),
            "one_signed_rows_tanh": float(stats.select(exact, quantity="one_signed_rows_tanh").value.iloc[0]),
+           **dying_facts(tables["dying"], cfg),
            "acc_random": float(stats.select(training, init="random", hidden=cfg.hidden).test_acc.mean()),
            "acc_constant": float(stats.select(training, init="constant", hidden=cfg.hidden, dropout=0.0)
                                  .test_acc.mean())}
@@ -536,59 +478,7 @@ def facts(tables: dict[str, pd.DataFrame], cfg: Config) -> dict[str, float]:
     return out
 
 
-# --- figures ------------------------------------------------------------------------------------
+# --- the figures (after the rules and statistics they draw) -------------------------------------
+from . import figures  # noqa: E402
 
-@plots.figure("H1a", "H1b", "H1c", "H10a", "H10b")
-def figure_gradient_profiles(tables, cfg):
-    """‖∂L/∂W_l‖ relative to the last hidden layer, layer by layer, with the mean-field slope √χ."""
-    layers = tables["layers"]
-    fig, ax = plt.subplots(figsize=(9, 5.5))
-    shown = [("sigmoid", "xavier", 1.0, "sigmoid + Xavier"), ("sigmoid", "xavier", cfg.sigmoid_gain,
-             f"sigmoid + Xavier × {cfg.sigmoid_gain:g} (saturated)"), ("tanh", "xavier", 1.0, "tanh + Xavier"),
-             ("tanh", "xavier", cfg.tanh_gain, f"tanh + Xavier × {cfg.tanh_gain:g} (saturated)"),
-             ("relu", "he", 1.0, "ReLU + He")]
-    for i, (act, init, gain, label) in enumerate(shown):
-        part = net(layers, act, init, gain=gain, depth=cfg.depth, width=cfg.width)
-        last = part[part.layer == cfg.depth].set_index("seed").grad
-        part = part.assign(rel=part.grad / part.seed.map(last))
-        plots.band_from(ax, part, "layer", "rel", label, color=plots.PALETTE[i])
-        if act != "relu":  # mean-field: the squared signal changes by χ per layer
-            q = mean_field.fixed_point(act, gain**2)
-            chi = mean_field.chi(act, q, gain**2)
-            ls = np.arange(1, cfg.depth + 1)
-            ax.plot(ls, chi ** ((cfg.depth - ls) / 2), ":", color=plots.PALETTE[i], lw=1.5)
-    ax.set_yscale("log")
-    ax.axhline(KILLED, color="0.4", lw=0.8, ls="--")
-    ax.set(xlabel="layer l", ylabel="‖∂L/∂W_l‖ / ‖∂L/∂W_L‖",
-           title="Gradient per layer at init (dotted: mean-field √χ per layer)")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=9)
-    return fig
-
-
-@plots.figure("H7", "H7-he", "H11a", "H11a-ctl")
-def figure_second_moments(tables, cfg):
-    """Mean squared activation per layer: He vs 002's 2/√n (ReLU), He + tanh from several input scales,
-    with the mean-field length map."""
-    layers = tables["layers"]
-    fig, ax = plt.subplots(figsize=(9, 5.5))
-    shown = [("relu", "he", 1.0, "ReLU + He"), ("relu", "two_over_root_n", 1.0, "ReLU + (2/√n)·N(0,1)")]
-    shown += [("tanh", "he", m, f"tanh + He, inputs E[x²]={m:g}") for m in cfg.input_moments]
-    for i, (act, init, m, label) in enumerate(shown):
-        part = net(layers, act, init, depth=cfg.depth, width=cfg.width, input_moment=m)
-        plots.band_from(ax, part, "layer", "moment", label, color=plots.PALETTE[i])
-        if act == "tanh":
-            q1 = float(part[part.layer == 1].pre_moment.mean())
-            qs = mean_field.trajectory("tanh", q1, 2.0, cfg.depth)
-            ax.plot(np.arange(1, cfg.depth + 1), [mean_field.second_moment("tanh", q) for q in qs], ":",
-                    color=plots.PALETTE[i], lw=1.5)
-    ax.set_yscale("log")
-    ax.set(xlabel="layer l", ylabel="mean squared activation",
-           title="Second moment per layer at init (dotted: mean-field length map)")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=9)
-    return fig
-
-
-FIGURES = [figure_gradient_profiles, figure_second_moments]
-
-if __name__ == "__main__":
-    raise SystemExit(cli.main_for(__file__))
+FIGURES = figures.FIGURES
