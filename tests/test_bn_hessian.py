@@ -167,7 +167,8 @@ def fake_tables(seeds=10, overlap=None, lam=None, chosen=None, unchanged=0.99, s
     lr = [dict(variant=v, seed=s, lr=r, stable=r <= stable[v] * (1 + 0.0 * s), steps=50 if r <= 2 * stable[v] else 7,
                final_loss=0.3 if r <= 2 * stable[v] else math.inf)
           for v in ("no_bn", "bn") for s in range(8) for r in 0.1 * np.sqrt(2) ** np.arange(15)]
-    santurkar = [dict(variant=v, seed=s, step=step, eta_factor=f, loss=1.0 + f * sant[v] * (1 + 0.05 * s),
+    # the loss before the step falls from 1.0 to 0.4 between the checkpoints: both nets train (B0-santurkar)
+    santurkar = [dict(variant=v, seed=s, step=step, eta_factor=f, loss=(0.4 if step else 1.0) + f * sant[v] * (1 + 0.05 * s),
                       gradient_change=f * sant[v], beta=sant[v] * (1 + 0.01 * s))
                  for v in ("no_bn", "bn") for s in range(5) for step in (0, 20) for f in (0.0, 0.5, 4.0)]
     solvers = pd.DataFrame([dict(method="power", variant="bn", max_relative_difference=power[0],
@@ -228,10 +229,35 @@ def test_rows_on_nets_that_did_not_train_are_untestable():
     """Three of ten seeds' no-BN nets dead: B0 and B0-mlp fail, so B1-B5 cannot be judged; B4, B6, B7 still are."""
     out = verdicts(fake_tables(**WRONG, untrained=3))
     assert out["B0"] == out["B0-mlp"] == "fails"
-    premised = {c.id for c in bh.CLAIMS if c.premise}
+    premised = {c.id for c in bh.CLAIMS if c.premise in ("B0", "B0-mlp", "B0-wide")}
     assert premised == {c.id for c in bh.CLAIMS if c.id[:2] in ("B1", "B2", "B3", "B5")}
     assert {out[c] for c in premised} == {"untestable"}
-    assert {v for c, v in out.items() if c not in premised | {"B0", "B0-mlp"}} == {"fails"}
+    others = {"B0", "B0-mlp", "B0-lr", "B0-santurkar"}
+    assert {v for c, v in out.items() if c not in premised | others} == {"fails"}
+    assert out["B0-lr"] == out["B0-santurkar"] == "holds"
+
+
+def test_b6_needs_a_grid_that_brackets_both_limits_with_room_for_a_factor_of_4():
+    """B0-lr: a no-BN net still stable at the grid's largest rate (its limit unseen), or one so
+    near the top that a factor of 4 cannot fit, leaves B6 and B6-finite untestable."""
+    top = 0.1 * math.sqrt(2) ** 14
+    for no_bn in (top, top / 2):
+        out = verdicts(fake_tables(stable={"no_bn": no_bn, "bn": 3.2}))
+        assert out["B0-lr"] == "fails" and out["B6"] == out["B6-finite"] == "untestable"
+    lr = fake_tables()["lr_stress"]
+    np.testing.assert_array_equal(bh.per_seed.grid_brackets(lr, 0.1, 4.0), np.ones(8))
+    assert bh.per_seed.grid_brackets(lr, 0.1, 100.0).sum() == 0  # 0.4 × 100 is past the grid
+
+
+def test_b7_needs_nets_that_train():
+    """B0-santurkar: a net whose loss before the step does not halve between the first and the
+    last checkpoint leaves B7 untestable."""
+    tables = fake_tables()
+    sant = tables["santurkar"]
+    sant.loc[(sant.variant == "no_bn") & (sant.step == 20), "loss"] += 0.3  # 0.7 > ½ of 1.0
+    out = verdicts(tables)
+    assert out["B0-santurkar"] == "fails" and {out[c] for c in ("B7a", "B7b", "B7c")} == {"untestable"}
+    np.testing.assert_array_equal(bh.per_seed.santurkar_trained(sant), np.zeros(5))
 
 
 def test_the_smoothness_rows_need_a_factor_of_two():
@@ -279,6 +305,19 @@ def test_the_steps_unit_continues_the_hessian_units_training_exactly():
     ours = measure.steps_unit(cfg, 1)["frozen_steps"]
     theirs = stats.select(measure.hessian_unit(cfg, "mlp", 1)["spectrum"], variant="frozen_bn")
     np.testing.assert_allclose(ours.eigenvalue.to_numpy()[:3], theirs.eigenvalue.to_numpy()[:3], rtol=1e-3)
+
+
+def test_the_mlp_hessian_unit_trains_on_for_the_steps_sweep_as_a_fresh_run_would():
+    """The default run has no steps units: each MLP Hessian unit trains its BN net on after its
+    Hessian work (perturbations restore the weights), bit for bit the stand-alone run that
+    trains the first train_steps steps again."""
+    cfg = bh.QUICK
+    assert cfg.steps_sweep and not any(u["part"] == "steps" for u in bh.units(cfg))
+    merged = measure.hessian_unit(cfg, "mlp", 1)["frozen_steps"]
+    alone = measure.steps_unit(cfg, 1)["frozen_steps"]
+    assert len(merged) == cfg.k * len(cfg.steps_sweep)
+    pd.testing.assert_frame_equal(merged, alone, check_exact=True)
+    assert "frozen_steps" not in measure.hessian_unit(cfg, "conv", 1)
 
 
 def test_b6_finite_counts_runs_that_stay_finite_without_learning():

@@ -17,8 +17,9 @@ from dlclaims.suite.contract import Tol, option
 from . import measure, models
 from .figures import FIGURES  # noqa: F401  (the contract's member)
 from .models import MODEL_LABELS, MODELS
-from .per_seed import (OVERLAP_TOP, by_width, frozen_overlap_at, judged, largest_finite, largest_stable,
-                       mean_top_overlap, perturbation_fraction, santurkar_per_seed, trained_fraction, trained_seeds)
+from .per_seed import (OVERLAP_TOP, by_width, frozen_overlap_at, grid_brackets, judged, largest_finite, largest_stable,
+                       mean_top_overlap, perturbation_fraction, santurkar_per_seed, santurkar_trained, trained_fraction,
+                       trained_seeds)
 
 TITLE = "Batch norm and the Hessian: leading eigenvectors, perturbations, learning rates, smoothness"
 LECTURE = """\
@@ -119,7 +120,8 @@ def _premise_claim(model: str, suffix: str) -> Claim:
 
 
 def _santurkar_claim(id: str, statement: str, statistic: str) -> Claim:
-    return Claim(id, "lecture", statement, statistic, falls_below(1, 1 - SMOOTHER, SMOOTHER_WHY), setup=SANTURKAR)
+    return Claim(id, "lecture", statement, statistic, falls_below(1, 1 - SMOOTHER, SMOOTHER_WHY), premise="B0-santurkar",
+                 setup=SANTURKAR)
 
 
 CLAIMS = [
@@ -139,15 +141,23 @@ CLAIMS = [
           "(conv net, trained, seed 0)", at_least(SAME_SPAN), setup=SOLVERS),
     *_perturbation_claims("conv", ""),
     *_perturbation_claims("mlp", "-mlp"),
+    Claim("B0-lr", "check", "The learning-rate grid can show a factor of 4 (the premise of B6)",
+          "fraction of seeds whose no-BN and BN nets are both stable at the grid's smallest rate and both unstable "
+          f"at its largest, the largest at least {MUCH_LARGER:g}× the no-BN net's largest stable rate (3×128 MLP)",
+          at_least(PREMISE), setup=LR_STRESS),
+    Claim("B0-santurkar", "check", "Santurkar's nets train (the premise of B7)",
+          "fraction of seeds whose no-BN and BN nets both reach half their first checkpoint's loss at the last "
+          "checkpoint (3×128 MLP)", at_least(PREMISE), setup=SANTURKAR),
     Claim("B6", "lecture", "BN allows much larger learning rates",
           "largest stable learning rate (√2 grid; stable: finite, never above 10× the initial loss, last-10 mean "
           "≤ ½ initial loss), BN / no BN, geometric mean of per-seed ratios (3×128 MLP)",
           at_least(MUCH_LARGER, null=1, why="'much larger': four steps of the √2 grid, a factor of 4"),
-          setup=LR_STRESS),
+          premise="B0-lr", setup=LR_STRESS),
     Claim("B6-finite", "derived", "B6 with the looser stability definition: the run stays finite for its 50 steps",
           "largest learning rate whose run does every step with the loss finite and below 10× the initial loss "
           "(no demand that it fell), BN / no BN, geometric mean of per-seed ratios (3×128 MLP)",
-          at_least(MUCH_LARGER, null=1, why="as B6: four steps of the √2 grid, a factor of 4"), setup=LR_STRESS),
+          at_least(MUCH_LARGER, null=1, why="as B6: four steps of the √2 grid, a factor of 4"), premise="B0-lr",
+          setup=LR_STRESS),
     _santurkar_claim("B7a", "Santurkar: the loss varies less along the gradient step with BN",
                      "loss range over steps η ∈ [½, 4]·lr, BN / no BN, mean over training, geometric mean over "
                      "seeds (MLP)"),
@@ -344,6 +354,20 @@ def _width_amendments(cfg: Config) -> list[Amendment]:
 
 AMENDMENTS += _width_amendments(Config())
 
+# 2026-12-02: B6 and B7 get premises of their own, as B1-B5 have B0
+PREMISE_WHY = {"B0-lr": "a ratio of largest stable rates says something only if the grid brackets both nets' limits "
+                        "(both stable at its smallest rate, both unstable at its largest) and reaches 4× the no-BN "
+                        "limit, so that B6's factor of 4 could be seen at all; B6 and B6-finite had no such premise",
+               "B0-santurkar": "Santurkar compares the landscape along the training path of nets that train; B7 "
+                               "had no premise saying its runs did (loss at the last checkpoint at most half the "
+                               "first, as B0 asks of the Hessian nets)"}
+COMMITTED = {"B6": "7.66 [5.75, 10.2] holds", "B6-finite": "4.76 [3.64, 6.22] inconclusive",
+             "B7a": "0.208 [0.0791, 0.547] inconclusive", "B7b": "0.0976 [0.0688, 0.139] holds",
+             "B7c": "0.207 [0.182, 0.235] holds"}
+AMENDMENTS += [Added(p, LATE, why=why) for p, why in PREMISE_WHY.items()]
+AMENDMENTS += [Amendment(c.id, LATE, what="premise", old="", new=c.premise, why=PREMISE_WHY[c.premise],
+                         was=COMMITTED[c.id], now=COMMITTED[c.id]) for c in CLAIMS if c.id in COMMITTED]
+
 
 def validate(cfg: Config) -> None:
     if cfg.k < OVERLAP_TOP:
@@ -359,12 +383,12 @@ def validate(cfg: Config) -> None:
 def units(cfg: Config) -> list[dict]:
     """Longest first (the pool takes them in order): the seed-0 Hessian units (which also
     draw the spectra at init and the projections), the power units, the wide conv nets (B5),
-    the MLP trained on (B1b-mlp), the other seeds' Hessian units, then the small-MLP units."""
+    the other seeds' Hessian units (the MLP's train its BN net on for B1b-mlp's steps sweep),
+    then the small-MLP units."""
     return ([dict(part="hessian", model=m, seed=0) for m in ("mlp", "conv")]
             + [dict(part="power", model="conv", variant=v, seed=0) for v in ("frozen_bn", "bn", "no_bn")]
             + [dict(part="width", width=measure.width_label(c), seed=s) for c in cfg.perturb_channels
                for s in range(cfg.seeds)]
-            + [dict(part="steps", seed=s) for s in range(cfg.seeds)]
             + [dict(part="hessian", model=m, seed=s) for s in range(1, cfg.seeds) for m in MODELS]
             + [dict(part="lr_stress", seed=s) for s in range(cfg.lr_seeds)]
             + [dict(part="santurkar", seed=s) for s in range(cfg.santurkar_seeds)])
@@ -378,8 +402,6 @@ def run_unit(cfg: Config, unit: dict) -> dict[str, pd.DataFrame]:
         return measure.power_unit(cfg, unit["model"], unit["variant"], unit["seed"])
     if part == "width":
         return measure.width_unit(cfg, tuple(int(c) for c in unit["width"].split("-")), unit["seed"])
-    if part == "steps":
-        return measure.steps_unit(cfg, unit["seed"])
     if part == "lr_stress":
         return {"lr_stress": pd.DataFrame(measure.lr_stress(cfg, unit["seed"]))}
     if part == "santurkar":
@@ -481,6 +503,16 @@ def finite_rate_ratio(tables, cfg: Config) -> Estimate:
                               largest_finite(lr, "no_bn", cfg.lr_base, cfg.lr_steps))
 
 
+def grid_premise(tables, cfg: Config) -> Estimate:
+    """B0-lr: the fraction of seeds whose grid brackets both nets' limits and reaches 4× the no-BN one."""
+    return Estimate.exact(grid_brackets(tables["lr_stress"], cfg.lr_base, MUCH_LARGER).mean())
+
+
+def santurkar_premise(tables) -> Estimate:
+    """B0-santurkar: the fraction of seeds whose no-BN and BN nets both halved their loss."""
+    return Estimate.exact(santurkar_trained(tables["santurkar"]).mean())
+
+
 def santurkar_ratio(tables, column: str) -> Estimate:
     """B7: paired per-seed ratio, BN / no BN, of one of Santurkar's measures (mean over training)."""
     sant = santurkar_per_seed(tables["santurkar"])
@@ -502,6 +534,7 @@ def estimate(tables: dict[str, pd.DataFrame], cfg: Config) -> dict[str, Estimate
         "B5d": across_widths(tables, cfg, targeted_contrast),
         "B5a-mlp": unchanged_by_random(kept, "mlp"), "B5b-mlp": chosen_by_targeted(kept, "mlp", "no_bn"),
         "B5c-mlp": chosen_by_targeted(kept, "mlp", "bn"), "B5d-mlp": targeted_contrast(kept, "mlp"),
+        "B0-lr": grid_premise(tables, cfg), "B0-santurkar": santurkar_premise(tables),
         "B6": stable_rate_ratio(tables, cfg), "B6-finite": finite_rate_ratio(tables, cfg),
         "B7a": santurkar_ratio(tables, "loss_range"), "B7b": santurkar_ratio(tables, "gradient_change"),
         "B7c": santurkar_ratio(tables, "beta"),

@@ -11,7 +11,7 @@ from dlclaims.suite.claims import Estimate
 
 from .measure import ETA_FACTORS
 from .models import LABELS, MODELS, VARIANTS
-from .per_seed import OVERLAP_TOP, judged, mean_top_overlap
+from .per_seed import OVERLAP_TOP, frozen_overlap_at, judged, mean_top_overlap, trained_seeds
 
 COLORS = dict(zip(VARIANTS, plots.PALETTE))
 
@@ -193,5 +193,38 @@ def figure_santurkar(tables, cfg):
     return fig
 
 
+@plots.figure("B1b-mlp")
+def figure_frozen_steps(tables, cfg):
+    """B1b-mlp's scope: the frozen-BN MLP's overlap of v1..v5 with the class-mean-gradient span
+    after each number of training steps, per seed and the mean with its 95% interval, against
+    the lecture's threshold; the declared step count marked."""
+    import matplotlib.pyplot as plt
+
+    from . import CLAIMS, MOSTLY, estimate, frozen_overlap_across_steps
+
+    seeds = sorted(set(trained_seeds(tables["training"], "mlp")))
+    kept = judged(tables)
+    per_seed = {cfg.train_steps: mean_top_overlap(kept["spectrum"], "mlp", "frozen_bn")}
+    per_seed |= {steps: frozen_overlap_at(tables["frozen_steps"], steps, seeds) for steps in cfg.steps_sweep}
+    est = frozen_overlap_across_steps(tables, kept, cfg)
+    steps = sorted(est)
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    for i in range(len(seeds)):
+        ax.plot(steps, [per_seed[s][i] for s in steps], color=COLORS["frozen_bn"], alpha=0.25, lw=0.8,
+                label="one seed" if i == 0 else None)
+    plots.band(ax, np.array(steps), np.array([est[s].value for s in steps]), np.array([est[s].ci_low for s in steps]),
+               np.array([est[s].ci_high for s in steps]), label=f"mean, 95% CI ({len(seeds)} seeds)",
+               color=COLORS["frozen_bn"], marker="o")
+    ax.axhline(MOSTLY, color="k", lw=0.8, ls=":", label=f"'mostly': {MOSTLY:g}")
+    ax.axvline(cfg.train_steps, color="grey", ls="--", lw=0.8, label=f"declared: {cfg.train_steps} steps (headline)")
+    ax.set(xlabel="SGD steps of the partial training", ylabel=f"mean overlap of v1..v{OVERLAP_TOP} with Q",
+           ylim=(0, 1), xticks=steps)
+    ax.legend(fontsize=8)
+    ax.set_title(f"{net_label('mlp', cfg)}, frozen BN: do the top eigenvectors move into the span with training?\n"
+                 + plots.result_line(CLAIMS, estimate, tables, cfg, "B1b-mlp"), fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
 FIGURES = [figure_overlap, figure_overlap_paired, figure_spectra, figure_perturbations, figure_lr_stress,
-           figure_santurkar]
+           figure_santurkar, figure_frozen_steps]

@@ -37,7 +37,8 @@ def hessian_unit(cfg, model: str, seed: int) -> dict[str, pd.DataFrame]:
     x_train, _, x_test, _ = models.dataset(cfg.dataset, model, cfg.conv_pool)
     xb, yb = models.hessian_batch(model, cfg, seed)
     spectrum = init_spectra(cfg, model, seed) if seed == 0 else []
-    plain, bn, training_rows = models.trained_pair(model, cfg, seed)
+    carry: dict = {}
+    plain, bn, training_rows = models.trained_pair(model, cfg, seed, carry)
     summary, perturb, projections = [], [], []
     for variant, (net, mode) in models.variants_of(plain, bn, x_train).items():
         key = dict(model=model, state="trained", variant=variant, seed=seed)
@@ -52,6 +53,8 @@ def hessian_unit(cfg, model: str, seed: int) -> dict[str, pd.DataFrame]:
             perturb += perturbation_study(model, variant, seed, net, mode, x_test[: cfg.perturb_inputs])
     tables = {"spectrum": pd.DataFrame(spectrum), "hessian_summary": pd.DataFrame(summary),
               "perturbation": pd.DataFrame(perturb), "training": pd.DataFrame(training_rows)}
+    if model == "mlp":  # B1b-mlp's scope: the same BN net trained on (its parameters are as trained)
+        tables["frozen_steps"] = trained_on(cfg, seed, bn, carry)
     return tables | ({"projections": pd.DataFrame(projections)} if projections else {})
 
 
@@ -153,29 +156,36 @@ def width_unit(cfg, channels: tuple[int, ...], seed: int) -> dict[str, pd.DataFr
 
 
 def steps_unit(cfg, seed: int) -> dict[str, pd.DataFrame]:
-    """B1b-mlp at more training steps: the seed's BN MLP trained on in one run (same init,
-    the same batch stream continued, momentum carried), frozen and decomposed at each count of
-    ``steps_sweep``; the first ``train_steps`` steps are the Hessian unit's net exactly."""
+    """B1b-mlp at more training steps, on its own: the seed's BN MLP trained for
+    ``train_steps`` as the Hessian unit trains it, then trained on (:func:`trained_on`). The
+    MLP's Hessian units do this themselves, on the net they have just trained, so the default
+    run trains those first steps once; this stand-alone form is what the tests compare with."""
+    carry: dict = {}
+    net, _ = models.trained("mlp", True, cfg, seed, carry)
+    return {"frozen_steps": trained_on(cfg, seed, net, carry)}
+
+
+def trained_on(cfg, seed: int, net: nn.Module, carry: dict) -> pd.DataFrame:
+    """The seed's BN MLP, already trained ``train_steps`` steps (``carry``: its batch stream,
+    momentum and losses, from :func:`models.trained`), trained on in the same run (the batch
+    stream continued, momentum carried), frozen and decomposed at each count of ``steps_sweep``."""
     x, y = models.dataset(cfg.dataset, "mlp", cfg.conv_pool)[:2]
     xb, yb = models.hessian_batch("mlp", cfg, seed)
-    net = models.build("mlp", True, cfg, seed)
     params = list(net.parameters())
-    velocity = [torch.zeros_like(p) for p in params]
-    batches, done, rows = stream(seed, "mlp", "batches"), 0, []
-    for target in sorted({cfg.train_steps, *cfg.steps_sweep}):
-        net.train()
-        losses = training.train(params, lambda idx: LOSS(net(x[idx]), y[idx]),
-                                training.random_batches(len(y), cfg.batch_size, target - done, batches),
-                                cfg.train_lr, models.MOMENTUM, velocity=velocity)
-        done = target
-        if target not in cfg.steps_sweep:
-            continue
+    done, rows, losses = cfg.train_steps, [], carry["losses"]
+    for target in sorted(s for s in cfg.steps_sweep if s >= cfg.train_steps):
+        if target > done:
+            net.train()
+            losses = training.train(params, lambda idx: LOSS(net(x[idx]), y[idx]),
+                                    training.random_batches(len(y), cfg.batch_size, target - done, carry["batches"]),
+                                    cfg.train_lr, models.MOMENTUM, velocity=carry["velocity"])
+            done = target
         frozen = models.frozen(net, x)
         _, res = top_eigenpairs(frozen, "eval", xb, yb, cfg, seed)
         overlap = mean_gradient_overlap(res, frozen, xb, "eval")
         rows += [dict(model="mlp", variant="frozen_bn", seed=seed, steps=target, last_loss=float(np.mean(losses[-10:])))
                  | row for row in spectrum_rows({}, res, overlap)]
-    return {"frozen_steps": pd.DataFrame(rows)}
+    return pd.DataFrame(rows)
 
 
 # --- perturbations ---------------------------------------------------------------------------

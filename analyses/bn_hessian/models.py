@@ -60,31 +60,37 @@ def build(model: str, batch_norm: bool, cfg, seed: int) -> nn.Module:
 
 
 def train(net: nn.Module, x, y, cfg, batches: torch.Generator, steps: int, lr: float, momentum: float = MOMENTUM,
-          diverged: float = math.inf) -> list[float]:
+          diverged: float = math.inf, velocity: list[torch.Tensor] | None = None) -> list[float]:
     """SGD in train mode (``methods.training``) on ``steps`` batches drawn from the generator
     ``batches``; the loss before every step; stops early once it exceeds ``diverged`` × the
-    first or is not finite."""
+    first or is not finite. ``velocity`` carries the momentum into a later call."""
     net.train()
     batches = training.random_batches(len(y), cfg.batch_size, steps, batches)
     return training.train(list(net.parameters()), lambda idx: LOSS(net(x[idx]), y[idx]), batches, lr, momentum,
-                          diverged=diverged)
+                          diverged=diverged, velocity=velocity)
 
 
-def trained(model: str, batch_norm: bool, cfg, seed: int) -> tuple[nn.Module, list[float]]:
+def trained(model: str, batch_norm: bool, cfg, seed: int, carry: dict | None = None) -> tuple[nn.Module, list[float]]:
     """One net of a seed after partial training, and its loss at every step; the no-BN and
-    the BN net of a seed see the same batches."""
+    the BN net of a seed see the same batches. ``carry`` (a dict) receives the batch stream,
+    the momentum and the losses, so that training can go on from where it stopped."""
     x, y = dataset(cfg.dataset, model, cfg.conv_pool)[:2]
     net = build(model, batch_norm, cfg, seed)
     steps, lr = (cfg.conv_steps, cfg.conv_lr) if model == "conv" else (cfg.train_steps, cfg.train_lr)
-    return net, train(net, x, y, cfg, stream(seed, model, "batches"), steps, lr)
+    batches, velocity = stream(seed, model, "batches"), [torch.zeros_like(p) for p in net.parameters()]
+    losses = train(net, x, y, cfg, batches, steps, lr, velocity=velocity)
+    if carry is not None:
+        carry.update(batches=batches, velocity=velocity, losses=losses)
+    return net, losses
 
 
-def trained_pair(model: str, cfg, seed: int) -> tuple[nn.Module, nn.Module, list[dict]]:
+def trained_pair(model: str, cfg, seed: int, carry: dict | None = None) -> tuple[nn.Module, nn.Module, list[dict]]:
     """The no-BN and BN nets of a seed after partial training, and their loss curves
-    (every 10th step, the last step, and the last-10-step mean as step -1)."""
+    (every 10th step, the last step, and the last-10-step mean as step -1); ``carry``
+    receives the BN net's batch stream, momentum and losses (:func:`trained`)."""
     nets_, rows = [], []
     for variant, bn in (("no_bn", False), ("bn", True)):
-        net, losses = trained(model, bn, cfg, seed)
+        net, losses = trained(model, bn, cfg, seed, carry if bn else None)
         rows += [dict(model=model, variant=variant, seed=seed, step=i, loss=v) for i, v in enumerate(losses)
                  if i % 10 == 0 or i == len(losses) - 1]
         rows.append(dict(model=model, variant=variant, seed=seed, step=-1, loss=float(np.mean(losses[-10:]))))

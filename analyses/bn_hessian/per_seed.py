@@ -72,6 +72,27 @@ def largest_finite(lr: pd.DataFrame, variant: str, base: float, steps: int) -> n
     return best.reindex(sorted(part.seed.unique())).fillna(base / math.sqrt(2)).to_numpy()
 
 
+def grid_brackets(lr: pd.DataFrame, base: float, factor: float) -> np.ndarray:
+    """B0-lr, per seed (sorted): both nets stable at the smallest rate and unstable at the largest,
+    and the largest rate at least ``factor`` × the no-BN net's largest stable rate."""
+    top = lr.groupby("seed").lr.transform("max")
+    low = lr.groupby("seed").lr.transform("min")
+    stable = lr.stable.astype(bool)
+    ends = pd.DataFrame({"seed": lr.seed, "ok": (lr.lr.eq(low) & stable) | (lr.lr.eq(top) & ~stable),
+                         "end": lr.lr.eq(low) | lr.lr.eq(top)})
+    ends = ends[ends.end].groupby("seed").ok.all().sort_index()
+    room = lr.groupby("seed").lr.max().sort_index().to_numpy() >= factor * largest_stable(lr, "no_bn", base)
+    return (ends.to_numpy() & room).astype(float)
+
+
+def santurkar_trained(table: pd.DataFrame) -> np.ndarray:
+    """B0-santurkar, per seed (sorted): both nets' loss (before the step, η = 0) at the last
+    checkpoint at most half their loss at the first."""
+    at = table[table.eta_factor == 0].sort_values("step")
+    ends = at.groupby(["seed", "variant"]).loss.agg(["first", "last"])
+    return (ends["last"] <= 0.5 * ends["first"]).groupby(level="seed").all().sort_index().to_numpy().astype(float)
+
+
 def width_tables(tables: dict[str, pd.DataFrame], hessian_width: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(training, perturbation) of the conv net at every width of B5's sweep, with a width
     column: the Hessian units' net at ``hessian_width`` and the width units' nets."""
