@@ -99,7 +99,8 @@ CFG = ld.Config(goe_n_max=4, goe_boot=200, sigmas=(1e-8, 1e-4), slope_sigmas=(1e
 
 
 def hand_tables(escape_share=1.0, hb_global=0.7, stuck=0, plain_y=0.0, acc_spread=0.02, plain_deep=1.6,
-                residual_deep=0.85, shallow_final=1.0):
+                residual_deep=0.85, shallow_final=1.0, small_spread=0.04, large_acc_spread=0.004, still_moving=0.001,
+                raw_spikes=8, cliff=50.0):
     n = np.arange(1, 5)
     goe = pd.DataFrame(dict(n=n, draws=10**6, minima=np.round(1e6 * np.exp(-ld.THETA * n**2)).astype(int)))
     rows = []
@@ -127,7 +128,18 @@ def hand_tables(escape_share=1.0, hb_global=0.7, stuck=0, plain_y=0.0, acc_sprea
                           for step, loss in ((0, 2.3), (CFG.depth_steps, shallow_final * (1 if d == CFG.depth_base else deep)))])
     identity = pd.DataFrame([dict(kind="residual", depth=32, max_abs_change=0.0, max_abs_grad_change=0.0, grad_norm_ratio=1.0),
                              dict(kind="plain", depth=32, max_abs_change=3.0, max_abs_grad_change=2.0, grad_norm_ratio=0.5)])
-    return {"init_seeds": runs, "depth": depth, "identity": identity, "goe": goe, "saddle_plain": pd.DataFrame([dict(steps=2000, max_abs_y=plain_y, final_x=0.0)]),
+    line = np.linspace(-1.5, 1.5, CFG.width_seeds)  # sd ≈ 0.96 × the spread's scale at 10 seeds
+    width = pd.DataFrame([dict(width=w, seed=s, steps=st, train_loss=loss + sd * line[s], late_loss=loss + sd * line[s]
+                               + still_moving, test_accuracy=0.42 + acc * line[s])
+                          for w, loss, sd, acc in ((CFG.width_small, 1.4, small_spread, 0.02),
+                                                   (CFG.width_large, 0.05, 0.001, large_acc_spread))
+                          for s in range(CFG.width_seeds) for st in CFG.width_steps])
+    rnn = pd.DataFrame([dict(rho=2.0, lr=lr, clipped=clipped, seed=s, spike=not clipped and s < raw_spikes,
+                             spikes=int(not clipped and s < raw_spikes), finite=True,
+                             cliff_ratio=cliff * (1 + 0.1 * (s % 3)), median_grad=1.0, max_grad=cliff,
+                             final_loss=(2.2 if clipped else 2.6) + 0.01 * (s % 4), initial_loss=2.4)
+                        for lr in CFG.rnn_lrs for clipped in (False, True) for s in range(CFG.rnn_seeds)])
+    return {"width": width, "rnn": rnn, "init_seeds": runs, "depth": depth, "identity": identity, "goe": goe, "saddle_plain": pd.DataFrame([dict(steps=2000, max_abs_y=plain_y, final_x=0.0)]),
             "saddle_escape": pd.DataFrame(rows),
             "plateau": pd.DataFrame([dict(max_move_on_plateau=0.0, gd_lowest_from_4=2.0, hb_lowest_from_4=-2.0)]),
             "well": well, "autoencoder": ae, "teacher_student": ts, "clipping": clip}
@@ -140,6 +152,9 @@ FALSE_CASES = [
     ("every init ends within two test examples", dict(acc_spread=0.002), {"I8"}),
     ("a deep plain net trains as well as a shallow one", dict(plain_deep=1.05), {"I9a"}),
     ("a deep residual net trains worse than a shallow one", dict(residual_deep=1.6), {"I9b"}),
+    ("small and large nets spread alike", dict(small_spread=0.0012), {"I7a"}),
+    ("wide nets differ by 3 points of test accuracy", dict(large_acc_spread=0.03), {"I7b"}),
+    ("unclipped runs spike no more often than clipped ones", dict(raw_spikes=1), {"I12a"}),
 ]
 
 
@@ -225,3 +240,75 @@ def test_a_short_depth_run_records_every_seed_and_lowers_the_loss():
     runs = ld.depth_table(cfg, 2, residual=False)
     assert sorted(runs.step.unique()) == [0, 15, 30] and len(runs) == 6
     assert ld.trained_share(runs, "plain", 2).value < 0.95
+
+
+def test_unfinished_runs_or_no_cliffs_make_their_rows_untestable():
+    got = verdicts(hand_tables(still_moving=0.05))
+    assert got["I7p"] == "fails" and got["I7a"] == got["I7b"] == "untestable"
+    got = verdicts(hand_tables(cliff=2.0))
+    assert got["I12p"] == "fails" and got["I12a"] == got["I12b"] == "untestable"
+
+
+# --- the spread against width (I7) and the RNN (I12) -----------------------------------------------------
+
+def test_hand_written_adam_is_torch_adam():
+    g = torch.Generator().manual_seed(3)
+    w0 = torch.randn(2, 5, 3, generator=g)
+    target = torch.randn(2, 5, 3, generator=g)
+    ours = [w0.clone().requires_grad_()]
+    ref = w0.clone().requires_grad_()
+    opt = torch.optim.Adam([ref], lr=3e-3)
+    m, v = [torch.zeros_like(w0)], [torch.zeros_like(w0)]
+    for step in range(1, 51):
+        (grad,) = torch.autograd.grad(((ours[0] - target) ** 4).sum(), ours)
+        ld.mlps.adam_step_(ours, [grad], m, v, step, 3e-3)
+        opt.zero_grad()
+        ((ref - target) ** 4).sum().backward()
+        opt.step()
+    assert torch.allclose(ours[0], ref.detach(), atol=1e-6)
+
+
+def test_the_stacked_width_net_is_an_ordinary_mlp_per_seed():
+    params = ld.mlps.width_params(40, 8, 10, range(3))
+    x = torch.randn(3, 6, 40, generator=torch.Generator().manual_seed(4))
+    ref = torch.nn.Sequential(torch.nn.Linear(40, 8), torch.nn.ReLU(), torch.nn.Linear(8, 8), torch.nn.ReLU(),
+                              torch.nn.Linear(8, 10))
+    for lin, w, b in zip([ref[0], ref[2], ref[4]], params[0::2], params[1::2]):
+        lin.weight.data, lin.bias.data = w[2].detach().T.clone(), b[2, 0].detach().clone()
+    with torch.no_grad():
+        assert torch.allclose(ld.mlps.width_forward(params, x)[2], ref(x[2]), atol=1e-5)
+    assert params[0].abs().max() <= 1 / math.sqrt(40)  # PyTorch's default bound 1/√fan_in
+
+
+def test_the_batched_rnn_is_torch_rnn_and_norm_clipping_is_torchs():
+    params = ld.rnn.init_params(16, 2.0, range(2), copies=2)
+    assert torch.equal(params[1][0], params[1][1]) and not torch.equal(params[1][0], params[1][2])  # copies share a seed
+    x = torch.randn(4, 5, 40, generator=torch.Generator().manual_seed(5))
+    ref = torch.nn.RNN(1, 16, nonlinearity="tanh", batch_first=True)
+    ref.weight_ih_l0.data, ref.weight_hh_l0.data = params[0][3].detach().T.clone(), params[1][3].detach().T.clone()
+    ref.bias_ih_l0.data, ref.bias_hh_l0.data = params[2][3, 0].detach().clone(), torch.zeros(16)
+    with torch.no_grad():
+        _, h = ref(x[3, :, :, None])
+        assert torch.allclose(ld.rnn.forward(params, x)[3], h[0] @ params[3][3] + params[4][3], atol=1e-5)
+    grads = [torch.randn(3, 4, 4, generator=torch.Generator().manual_seed(6))]
+    norm, scale = ld.rnn.clip_scale(grads, torch.tensor([1.0, math.inf, 1e6]))
+    t = torch.nn.Parameter(torch.zeros(4, 4))
+    t.grad = grads[0][0].clone()
+    torch.nn.utils.clip_grad_norm_([t], 1.0)
+    assert torch.allclose(grads[0][0] * scale[0], t.grad, atol=1e-6)
+    assert scale[1] == 1 and scale[2] == 1 and norm[0] == pytest.approx(float(grads[0][0].norm()), rel=1e-6)
+
+
+def test_the_spike_rule_on_hand_made_loss_curves():
+    calm = np.linspace(2.3, 1.0, 300)
+    summary = ld.rnn.run_summary(calm, np.ones(300))
+    assert not summary["spike"] and summary["cliff_ratio"] == 1.0
+    thrown = calm.copy()
+    thrown[200:215] = 4.0  # one cliff: a window's mean above 2 × the lowest before it
+    norms = np.ones(300)
+    norms[199] = 50.0
+    summary = ld.rnn.run_summary(thrown, norms)
+    assert summary["spike"] and summary["cliff_ratio"] == 50.0
+    noisy = calm + 0.3 * np.random.default_rng(0).standard_normal(300)  # mini-batch noise is no spike
+    assert not ld.rnn.run_summary(noisy, np.ones(300))["spike"]
+    assert ld.rnn.run_summary(np.r_[calm[:-1], np.nan], np.ones(300))["spike"]

@@ -1,7 +1,7 @@
-"""Loss landscape and depth (claims I1, I3–I6, I8–I11): GOE Hessians, a strict saddle with and without
+"""Loss landscape and depth (claims I1, I3–I12): GOE Hessians, a strict saddle with and without
 noise, heavy ball across a barrier, a linear autoencoder against PCA, Safran & Shamir's ReLU net, seeds
-of one MLP, plain vs residual nets against depth, clipping. Submodules: toys, teacher_student, mlps,
-depth, figures; the method text is analyses/landscape_depth.md."""
+of one MLP and its spread against width, plain vs residual nets against depth, clipping, cliffs in a tanh
+RNN. Submodules: toys, teacher_student, mlps, depth, rnn, figures; the method text is analyses/landscape_depth.md."""
 
 from __future__ import annotations
 
@@ -14,13 +14,14 @@ import torch
 
 from dlclaims import rng
 from dlclaims.suite import stats
-from dlclaims.suite.claims import Claim, Estimate, Scope, at_least, at_most, between, exceeds
+from dlclaims.suite.claims import Added, Amendment, Claim, Estimate, Scope, at_least, at_most, between, exceeds
 from dlclaims.suite.contract import option
 
 from . import depth  # noqa: F401 — tests reach the forward pass as landscape_depth.depth
 from .depth import depth_ratio, depth_table, final_losses, identity_table, init_params, trained_share  # noqa: F401
 from .figures import FIGURES  # noqa: F401 — the contract's figure list
-from .mlps import accuracy_spread, init_seed_table
+from .mlps import accuracy_spread, init_seed_table, spread_ratio, unfinished, width_accuracy_spread, width_table
+from .rnn import SPIKE, WINDOW, rnn_table  # noqa: F401
 from .teacher_student import (CONVEX_TOL, PCA_BAND, REACHED, STATIONARY, ae_loss, ae_worst,  # noqa: F401
                               autoencoder_table, digits_covariance, relu_kernel, smallest_hessian_ratio,
                               teacher_student_table, ts_grad, ts_loss)
@@ -37,7 +38,9 @@ An MLP with a single hidden layer has only saddle points and no local Minima"; "
 ∇θ_i to 5. (you can also scale the norm of |∇θ|)"; "Hypothesis: hard to learn identity but easy to
 learn zero" (34-layer plain / 34-layer residual); "A trivial solution with good precondition for
 arbitrarily deep network W^(k) = I" (003). "Even if there is zero gradient, velocity
-"carries" optimization" (000)."""
+"carries" optimization" (000). "Most local minima are equivalent and close to global optimum" / "NOT
+TRUE for small networks" (003). "The loss can occasionally lead to a steep decent" / "This can result in
+immediate instability" (003)."""
 
 # --- claims, declared before the run ----------------------------------------------------------
 
@@ -62,8 +65,23 @@ DEEPER = 0.25                  # I9a, I9b: a loss ratio outside 1 ± 0.25 is a c
 TRAINED = 0.5                  # I9p: the shallow plain net halves its training loss (it trains)
 DEEPER_WHY = ("a quarter of the shallow net's loss: 'about the same' at equal budgets; the seed-to-seed spread "
               "of a final loss is a few per cent, so ±25% is a change no seed luck makes")
+EQUAL_SPREAD = 1.0             # I7a: sd at the smallest width ≥ 2 × sd at the largest
+EQUAL_SPREAD_WHY = ("a factor 2: a 10-seed sd is uncertain by about ±23% (χ² with 9 d.o.f.), so a ratio of 2 is "
+                    "about three joint standard errors above 'the same spread'")
+STOPPED = 0.01                 # I7p: |L(0.9T) − L(T)| ≤ 0.01 nats: the catalogue's 1% of a loss of order 1 nat
+EQUIVALENT = 0.01              # I7b: sd of test accuracy ≤ 0.01, one binomial SE of one model on 1000 test examples
+EQUIVALENT_WHY = ("0.01 is one binomial standard error of a single model's accuracy on the 1000 test examples: "
+                  "the test set cannot tell such minima apart")
+CLIFF = 10.0                   # I12p: the largest raw gradient norm ≥ 10 × the median one in unclipped runs
+UNSTABLE = 0.3                 # I12a: unclipped − clipped share of runs with a loss spike ≥ 0.3
+UNSTABLE_WHY = ("0.3 is the catalogue's: about 4 of 12 paired seeds more than clipping, more than seed luck "
+                "(a single seed's spike moves the share by 0.08)")
+LOWER = 0.2                    # I12b: final loss unclipped − clipped ≥ 0.2 nats
+LOWER_WHY = "the catalogue's 0.2 nats, about a fifth in per-example likelihood"
 CROSS_WHY = "as many starts as the premise I4p guarantees GD loses to the barrier (30%): a win on a third of them"
 
+WIDTH_SETUP = ("width_train", "width_seeds", "width_lr", "width_small", "width_large")
+RNN_SETUP = ("rnn_rho", "rnn_hidden", "rnn_seeds", "rnn_steps", "rnn_batch", "rnn_clip")
 DEPTH_SETUP = ("depth_base", "depth_width", "depth_seeds", "depth_steps", "depth_batch", "depth_lr")
 
 CLAIMS = [
@@ -112,6 +130,19 @@ CLAIMS = [
           "Hessian positive semi-definite), Wilson 95% CI", at_most(STUCK_MOST, 0.0, STUCK_WHY), premise="I6p",
           setup=("ts_inits", "ts_steps"),
           scope=Scope("ts_sizes", 12, "Safran & Shamir find spurious minima for 6 ≤ k ≤ 20; 12 is the catalogue's")),
+    Claim("I7p", "derived", "At both ends of the width sweep the runs have stopped moving: the spread is between "
+          "minima, not unfinished runs", "largest over seeds of the smallest and the largest width of |L(0.9T) − L(T)|, "
+          "full training loss (nats)", at_most(STOPPED), setup=WIDTH_SETUP + ("width_steps",)),
+    Claim("I7a", "lecture", "The final losses of large nets lie in a narrow band; small nets' spread more (Choromanska "
+          "et al.: 'most local minima are equivalent' in large nets, 'NOT TRUE for small networks')",
+          "sd across seeds of the final training loss at the smallest width / at the largest, MLP 40-w-w-10 on mnist1d, "
+          "full-batch Adam, only the init varies, BCa bootstrap 95% CI", exceeds(1.0, EQUAL_SPREAD, EQUAL_SPREAD_WHY),
+          premise="I7p", setup=WIDTH_SETUP,
+          scope=Scope("width_steps", 1500, "the catalogue's training length (its 6000 is beyond the CPU budget)")),
+    Claim("I7b", "lecture", "... and in large nets those minima are equivalent (they perform alike)",
+          "sd across seeds of the final test accuracy at the largest width, same runs, BCa bootstrap 95% CI",
+          at_most(EQUIVALENT, math.nan, EQUIVALENT_WHY), premise="I7p", setup=WIDTH_SETUP,
+          scope=Scope("width_steps", 1500, "as I7a")),
     Claim("I8", "lecture", "Each initialisation gives a different starting point and potentially a different final "
           "performance",
           "std across seeds of the final test accuracy, MLP 40-w-w-10 on mnist1d, only the init varies (same batches), "
@@ -140,7 +171,48 @@ CLAIMS = [
           "mean over heavy-tailed gradients of cosine(value-clipped, raw), threshold at the (1 − q) quantile of |g|",
           at_most(TURN), setup=("clip_gradients", "clip_dim"),
           scope=Scope("clip_shares", 0.01, "clipping is for the 'occasional' steep step: 1% of coordinates")),
+    Claim("I12p", "derived", "Unclipped training of a tanh RNN meets cliffs: now and then the gradient is many times "
+          "its usual size", "geometric mean over seeds of max ‖g‖ / median ‖g‖ over the steps of an unclipped run "
+          "(raw gradient norm), t 95% CI of the log", at_least(CLIFF), setup=RNN_SETUP + ("rnn_lr",)),
+    Claim("I12a", "lecture", "Cliffs make unclipped training unstable; norm clipping stabilises it",
+          f"share of runs with a loss spike ({WINDOW}-step mean loss above {SPIKE:g} × the lowest earlier one, or a "
+          "non-finite loss), unclipped − norm-clipped, paired over seeds (same init and batches), t 95% CI",
+          exceeds(0.0, UNSTABLE, UNSTABLE_WHY), premise="I12p", setup=RNN_SETUP,
+          scope=Scope("rnn_lrs", 0.2, "the catalogue's headline: a large step lets a cliff throw the iterate")),
+    Claim("I12b", "derived", "... and clipping also ends training at a lower loss",
+          f"final training loss (mean of the last {WINDOW} mini-batches), unclipped − norm-clipped, paired over seeds, "
+          "t 95% CI", exceeds(0.0, LOWER, LOWER_WHY), premise="I12p", setup=RNN_SETUP,
+          scope=Scope("rnn_lrs", 0.2, "as I12a")),
 ]
+SEEDS_WHY = ("the committed 10 seeds left I9a inconclusive (its interval straddled 1.25) and the seed count that "
+             "decides it at the committed spread was 12; 12 seeds cost seconds, so the rows get them (the rule, the "
+             "margin and every other set-up value are unchanged). Twelve stacked seeds change every seed's float32 "
+             "arithmetic, so the seeds' values move too; I9a's mean moved onto its boundary and stays inconclusive")
+ADDED_WHY = ("not built in the first baseline for its CPU cost (stated then under 'Considered, not measured here'); "
+             "built now with {}")
+AMENDMENTS = [
+    *[Amendment(c, "2026-12-02", what="setup", old=old, new=old.replace("depth_seeds=10", "depth_seeds=12"),
+                why=SEEDS_WHY, was=was, now=now)
+      for c, old, was, now in (
+          ("I9p", "depth_base=8; depth_width=64; depth_seeds=10; depth_steps=400; depth_batch=64; depth_lr=0.01",
+           "0.4383 [0.3959, 0.4853] holds", "0.4350 [0.3992, 0.4739] holds"),
+          ("I9a", "depth_base=8; depth_width=64; depth_seeds=10; depth_steps=400; depth_batch=64; depth_lr=0.01",
+           "1.2022 [1.1514, 1.2552] inconclusive", "1.2489 [1.1563, 1.3488] inconclusive"),
+          ("I9b", "depth_base=8; depth_width=64; depth_seeds=10; depth_steps=400; depth_batch=64; depth_lr=0.01",
+           "0.7624 [0.7248, 0.8019] holds", "0.7710 [0.7298, 0.8147] holds"))],
+    Added("I7p", "2026-12-02", why=ADDED_WHY.format("its premise: the runs at both ends of the width sweep have stopped "
+                                                    "moving, so a spread is between minima")),
+    Added("I7a", "2026-12-02", why=ADDED_WHY.format("10 seeds per width, the catalogue's widths 4 and 64 and its "
+                                                    "1500 full-batch Adam steps")),
+    Added("I7b", "2026-12-02", why=ADDED_WHY.format("the same runs as I7a: the test-accuracy spread at width 64")),
+    Added("I12p", "2026-12-02", why=ADDED_WHY.format("its premise: unclipped runs meet cliffs (gradient spikes ≥ 10 × "
+                                                     "the median), so there is something for clipping to tame")),
+    Added("I12a", "2026-12-02", why=ADDED_WHY.format("stability (share of runs with a loss spike), not accuracy, as the "
+                                                     "statistic, 12 paired seeds and the learning rate as scope")),
+    Added("I12b", "2026-12-02", why=ADDED_WHY.format("the catalogue's final-loss contrast on the same runs as I12a")),
+]
+
+
 # --- config -----------------------------------------------------------------------------------
 
 
@@ -178,10 +250,24 @@ class Config:
     depths: tuple[int, ...] = (16, 32)     # I9's scope: hidden layers, against depth_base
     depth_base: int = 8                    # I9: the shallow net every depth is compared with
     depth_width: int = 64                  # I9: the catalogue's width
-    depth_seeds: int = 10                  # I9: paired ratios; a final loss varies by a few per cent across seeds
+    depth_seeds: int = 12                  # I9: paired ratios; 12 decide I9a (10 left it inconclusive)
     depth_steps: int = 400                 # I9: SGD steps, equal for every depth (≈ 6 epochs; CPU budget)
     depth_batch: int = 64                  # I9: mini-batch size
     depth_lr: float = 0.01                 # I9: one lr for every depth, as He et al. train all depths alike
+    width_small: int = 4                   # I7: the smallest width of 40-w-w-10 (the catalogue's)
+    width_large: int = 64                  # I7: the largest (the catalogue's)
+    width_seeds: int = 10                  # I7: a 10-seed sd is uncertain by ±23%
+    width_train: int = 1000                # I7: full batch of the catalogue's 1000 mnist1d examples
+    width_steps: tuple[int, ...] = (750, 1500)  # I7's scope (checkpoints of one run); 1500 the catalogue's set-up
+    width_lr: float = 3e-3                 # I7: Adam, the catalogue's
+    rnn_rho: float = 2.0                   # I12: recurrent spectral radius; ρ > 1 is Pascanu et al.'s condition
+    rnn_hidden: int = 64                   # I12: tanh units (the catalogue's)
+    rnn_seeds: int = 12                    # I12: paired over seeds (one init and batch stream per seed)
+    rnn_steps: int = 300                   # I12: plain SGD steps (CPU budget; the catalogue's 400)
+    rnn_batch: int = 32                    # I12: mini-batch (CPU budget; the catalogue's 64)
+    rnn_clip: float = 1.0                  # I12: norm-clipping threshold (the catalogue's)
+    rnn_lr: float = 0.2                    # I12p: the headline lr at which cliffs must occur
+    rnn_lrs: tuple[float, ...] = (0.05, 0.2, 0.5)  # I12's scope: the catalogue's two and one above
 
 
 # more seeds and a deeper plain/residual sweep (He et al. go to 56 layers), run to a longer budget
@@ -192,7 +278,8 @@ QUICK = Config(goe_draws=100_000, goe_n_max=4, goe_boot=200, saddle_draws=30, si
                ae_seeds=3, ae_steps=(300, 1000, 3000), ts_sizes=(6, 12), ts_inits=40, ts_steps=1500,
                init_widths=(64,), init_seeds=3, init_steps=300,
                clip_gradients=200, clip_shares=(0.01,),
-               depths=(32,), depth_seeds=2, depth_steps=10)
+               depths=(32,), depth_seeds=2, depth_steps=10, width_seeds=3, width_steps=(20, 40),
+               width_train=200, rnn_seeds=2, rnn_steps=20, rnn_lrs=(0.2,))
 
 
 def validate(cfg: Config) -> None:
@@ -211,6 +298,8 @@ def units(cfg: Config) -> list[dict]:
     half = (cfg.init_seeds + 1) // 2
     groups = [f"0-{half - 1}", f"{half}-{cfg.init_seeds - 1}"] if cfg.init_seeds > 1 else ["0-0"]
     return [*[dict(part="teacher_student", k=k) for k in sorted(cfg.ts_sizes, reverse=True)],
+            *[dict(part="width", width=w) for w in (cfg.width_large, cfg.width_small)],
+            *[dict(part="rnn", lr=lr) for lr in sorted(cfg.rnn_lrs, reverse=True)],
             *[dict(part="init_seeds", width=w, seeds=g) for w in sorted(cfg.init_widths, reverse=True) for g in groups],
             *[dict(part="depth", depth=d, kind=k) for d in sorted({*cfg.depths, cfg.depth_base}, reverse=True)
               for k in ("plain", "residual")], dict(part="identity"),
@@ -226,6 +315,10 @@ def run_unit(cfg: Config, unit: dict) -> dict[str, pd.DataFrame]:
     if part == "init_seeds":
         first, last = (int(v) for v in unit["seeds"].split("-"))
         return {"init_seeds": init_seed_table(cfg, unit["width"], range(first, last + 1))}
+    if part == "width":
+        return {"width": width_table(cfg, unit["width"])}
+    if part == "rnn":
+        return {"rnn": rnn_table(cfg, cfg.rnn_rho, (unit["lr"],))}
     if part == "depth":
         return {"depth": depth_table(cfg, unit["depth"], unit["kind"] == "residual")}
     if part == "identity":
@@ -263,7 +356,28 @@ def estimate(tables: dict[str, pd.DataFrame], cfg: Config) -> dict[str, Estimate
         "I10b": Estimate.exact(stats.select(tables["identity"], kind="residual").max_abs_grad_change.max()),
         "I11a": Estimate.exact(stats.select(clip, rule="norm").cosine.min()),
         "I11b": {q: stats.mean_ci(value[np.isclose(value.share, q)].cosine) for q in cfg.clip_shares},
+        "I7p": unfinished(tables["width"], (cfg.width_small, cfg.width_large), max(cfg.width_steps)),
+        "I7a": {s: spread_ratio(tables["width"], cfg.width_small, cfg.width_large, s) for s in cfg.width_steps},
+        "I7b": {s: width_accuracy_spread(tables["width"], cfg.width_large, s) for s in cfg.width_steps},
+        "I12p": cliff_ratio(tables["rnn"], cfg.rnn_lr),
+        "I12a": {lr: rnn_contrast(tables["rnn"], lr, "spike") for lr in cfg.rnn_lrs},
+        "I12b": {lr: rnn_contrast(tables["rnn"], lr, "final_loss") for lr in cfg.rnn_lrs},
     }
+
+
+def _rnn_runs(runs: pd.DataFrame, lr: float, clipped: bool) -> pd.DataFrame:
+    return runs[np.isclose(runs.lr, lr) & (runs.clipped == clipped)].sort_values("seed")
+
+
+def cliff_ratio(runs: pd.DataFrame, lr: float) -> Estimate:
+    """Geometric mean over seeds of max/median raw gradient norm of the unclipped runs at ``lr``."""
+    return stats.geometric_mean_ci(_rnn_runs(runs, lr, False).cliff_ratio.to_numpy())
+
+
+def rnn_contrast(runs: pd.DataFrame, lr: float, column: str) -> Estimate:
+    """Unclipped − clipped, paired over seeds (same init and batches)."""
+    return stats.paired_difference(_rnn_runs(runs, lr, False)[column].to_numpy(dtype=float),
+                                   _rnn_runs(runs, lr, True)[column].to_numpy(dtype=float))
 
 
 def facts(tables: dict[str, pd.DataFrame], cfg: Config) -> dict[str, float | int | str]:
@@ -302,5 +416,20 @@ def facts(tables: dict[str, pd.DataFrame], cfg: Config) -> dict[str, float | int
                                                       cfg.depth_steps // 2).value
     out.update(depth_plain_grad_ratio=ident.grad_norm_ratio["plain"], depth_largest=max(cfg.depths))
     out.update(theta=THETA, escape_slope_theory=1 / math.log(1 + cfg.eta_saddle))
+    width = stats.select(tables["width"], steps=max(cfg.width_steps))
+    for name, w in (("small", cfg.width_small), ("large", cfg.width_large)):
+        part = stats.select(width, width=w)
+        out.update({f"width_loss_mean_{name}": part.train_loss.mean(), f"width_loss_sd_{name}": part.train_loss.std(),
+                    f"width_acc_mean_{name}": part.test_accuracy.mean(), f"width_acc_sd_{name}": part.test_accuracy.std()})
+    runs = tables["rnn"]
+    for lr in (0.05, 0.2, 0.5):  # the method text cites these (NaN where not run)
+        for clipped, name in ((False, "raw"), (True, "clip")):
+            part = runs[np.isclose(runs.lr, lr) & (runs.clipped == clipped)]
+            out.update({f"rnn_spike_{name}_{lr:g}".replace(".", "p"): part.spike.sum() if len(part) else math.nan,
+                        f"rnn_loss_{name}_{lr:g}".replace(".", "p"): part.final_loss.mean() if len(part) else math.nan})
+        raw = runs[np.isclose(runs.lr, lr) & ~runs.clipped.astype(bool)]
+        out[f"rnn_cliff_median_{lr:g}".replace(".", "p")] = raw.cliff_ratio.median() if len(raw) else math.nan
+        out[f"rnn_cliff_max_{lr:g}".replace(".", "p")] = raw.cliff_ratio.max() if len(raw) else math.nan
+    out["rnn_median_grad"] = runs.median_grad.median()
     return {key: float(v) if not isinstance(v, str) else v for key, v in out.items()}
 

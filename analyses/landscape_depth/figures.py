@@ -164,6 +164,60 @@ def figure_depth(tables, cfg):
     return fig
 
 
+@plots.figure("I7p", "I7a", "I7b")
+def figure_width(tables, cfg):
+    from . import CLAIMS, estimate
+
+    runs = stats.select(tables["width"], steps=max(cfg.width_steps))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 5.5))
+    widths = (cfg.width_small, cfg.width_large)
+    for i, w in enumerate(widths):
+        part = stats.select(runs, width=w)
+        jitter = np.linspace(-0.15, 0.15, len(part))
+        ax1.scatter(np.full(len(part), i) + jitter, part.train_loss, color=plots.PALETTE[i],
+                    label=f"w = {w}: sd {part.train_loss.std():.2g}")
+        ax2.scatter(np.full(len(part), i) + jitter, part.test_accuracy, color=plots.PALETTE[i],
+                    label=f"w = {w}: sd {part.test_accuracy.std():.3f}")
+    for ax in (ax1, ax2):
+        ax.set(xticks=range(len(widths)), xticklabels=[f"40-{w}-{w}-10" for w in widths])
+        ax.legend(loc="best")
+    ax1.set(yscale="log", ylabel=f"final training loss (full batch, {max(cfg.width_steps)} Adam steps)",
+            title="final training loss per init (log scale)")
+    ax2.set(ylabel="final test accuracy (1000 examples)", title="final test accuracy per init")
+    fig.suptitle(f"mnist1d, {cfg.width_seeds} inits per width, same data: "
+                 + plots.result_line(CLAIMS, estimate, tables, cfg, "I7a", "I7b"))
+    return fig
+
+
+@plots.figure("I12p", "I12a", "I12b")
+def figure_rnn(tables, cfg):
+    from . import CLAIMS, estimate
+
+    runs = tables["rnn"]
+    lrs = sorted(cfg.rnn_lrs)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 5.5))
+    for i, clipped in enumerate((False, True)):
+        label = f"norm-clipped at {cfg.rnn_clip:g}" if clipped else "unclipped"
+        spike = [runs[np.isclose(runs.lr, lr) & (runs.clipped == clipped)].spike.mean() for lr in lrs]
+        ax1.plot(range(len(lrs)), spike, "o-", color=plots.PALETTE[i], label=label)
+        part = runs[runs.clipped == clipped]
+        ax2.scatter(np.searchsorted(lrs, part.lr) + (i - 0.5) * 0.2, part.final_loss, s=14, color=plots.PALETTE[i],
+                    label=label)
+    ax2.axhline(math.log(10), color="0.5", ls=":", label="chance, ln 10")
+    for ax in (ax1, ax2):
+        ax.set(xticks=range(len(lrs)), xticklabels=[f"lr {lr:g}" for lr in lrs], xlim=(-0.5, len(lrs) - 0.5))
+        ax.legend(loc="upper left")
+    ax1.set(ylim=(-0.05, 1.05), ylabel=f"share of runs with a loss spike (of {cfg.rnn_seeds})",
+            title=f"{WINDOW_TEXT}")
+    ax2.set(ylabel="final training loss (mean of the last 10 mini-batches)",
+            title=f"after {cfg.rnn_steps} SGD steps")
+    fig.suptitle(f"tanh RNN (hidden {cfg.rnn_hidden}, ρ = {cfg.rnn_rho:g}) on mnist1d as a sequence: "
+                 + plots.result_line(CLAIMS, estimate, tables, cfg, "I12p", "I12a", "I12b"))
+    return fig
+
+
+WINDOW_TEXT = "a spike: a 10-step mean loss above 2 × the lowest before it"
+
 FIGURES = [figure_goe_minima, figure_saddle_escape, figure_momentum, figure_autoencoder, figure_teacher_student,
-           figure_init_seeds, figure_depth, figure_clipping]
+           figure_init_seeds, figure_width, figure_depth, figure_clipping, figure_rnn]
 
