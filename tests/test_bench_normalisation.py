@@ -2,8 +2,10 @@
 
 Timed as a user runs it: `python -m dlclaims run normalisation-layers [--quick]` in a fresh
 process (imports and figures included), default workers (2) for the default run, one worker
-for --quick. Budgets: 90 s default (so that `make all` over every family stays within 10 min;
-the issue allows 120 s), 6 s quick. Only meaningful on a quiet machine.
+for --quick. Budgets: 330 s default, 10 s quick. The default was 120 s until G7's sweep moved to
+the catalogue's 30 epochs per batch size (3 epochs moved G7's verdicts at B = 8 and 16; see the
+ledger): the sweep is about 9.5 times its 3-epoch cost, about 290 s on 2 workers in all, measured
+from CPU-seconds per unit. Only meaningful on a quiet machine.
 """
 
 import subprocess
@@ -14,7 +16,7 @@ import pytest
 pytestmark = [pytest.mark.bench, pytest.mark.slow]
 
 NAME = "normalisation-layers"
-BUDGETS = {"quick": (10, ["--quick", "--workers", "1"]), "default": (120, ["--workers", "2"])}
+BUDGETS = {"quick": (10, ["--quick", "--workers", "1"]), "default": (330, ["--workers", "2"])}
 
 
 def run_cli(args: list[str], out: str) -> None:

@@ -241,10 +241,17 @@ def ics(bn_level=0.4):
     return pd.DataFrame(rows)
 
 
-def dropout(bn_dropout=0.90, bn=0.90, none_dropout=0.90, none=0.85):
-    """G13's accuracies with BN and (G13d, the premise) without, each with and without dropout."""
-    return pd.concat([pairs("variant", "bn_dropout", "bn", bn_dropout, bn),
-                      pairs("variant", "none_dropout", "none", none_dropout, none)], ignore_index=True)
+def dropout(bn_dropout=0.90, bn=0.90, none_dropout=0.90, none=0.85, at=None):
+    """G13's accuracies with BN and (G13d, the premise) without, without dropout and with dropout
+    at every rate of CFG; ``at`` (a dict p → (bn_dropout, none_dropout)) overrides single rates."""
+    parts = []
+    for p in CFG.dropout_rates:
+        with_bn, with_none = (at or {}).get(p, (bn_dropout, none_dropout))
+        parts += [pairs("variant", "bn_dropout", "bn", with_bn, bn).assign(p=p),
+                  pairs("variant", "none_dropout", "none", with_none, none).assign(p=p)]
+    table = pd.concat(parts, ignore_index=True)
+    table.loc[~table.variant.str.endswith("_dropout"), "p"] = 0.0
+    return table.drop_duplicates(["seed", "variant", "p"], ignore_index=True)
 
 
 def variance_shift(with_dropout=(1.5, 1.6, 1.55), without=(1.0, 1.01, 0.99)):
@@ -438,6 +445,16 @@ def test_g10_rows():
     assert verdict("G10c", same["G10c"]) == "fails"
 
 
+def test_g10b_spread_is_judged_up_to_each_largest_scale():
+    # BN trains up to ×3 and fails at ×10: the spread is 0 up to ×1 and ×3, 0.8 with ×10 (the headline)
+    est = estimates(init_scale=init_scale(bn_works=(0.1, 0.3, 1.0, 3.0), bn_jitter=0.0))
+    assert set(est["G10b"]) == {1.0, 3.0, 10.0}
+    assert est["G10b"][3.0].value == pytest.approx(0.0) and est["G10b"][10.0].value == pytest.approx(0.8)
+    assert RULES["G10b"].verdict(est["G10b"][3.0]) == "holds" and verdict("G10b", est["G10b"]) == "fails"
+    at_three = estimates(init_scale=init_scale(bn_works=(0.1, 0.3, 1.0), bn_jitter=0.0))["G10b"]
+    assert at_three[1.0].value == pytest.approx(0.0) and at_three[3.0].value == pytest.approx(0.8)
+
+
 def test_g11_rows():
     est = estimates()
     assert set(est["G11"]) == set(CFG.deep_depths) and est["G11"][50].value == pytest.approx(2.0, rel=0.01)
@@ -462,12 +479,24 @@ def test_g12_rows():
 
 def test_g13_rows():
     est = estimates()
-    assert est["G13"].value == pytest.approx(0.0) and est["G13d"].value == pytest.approx(0.05)
+    assert set(est["G13"]) == set(est["G13d"]) == set(CFG.dropout_rates) and 0.5 in CFG.dropout_rates
+    assert est["G13"][0.5].value == pytest.approx(0.0) and est["G13d"][0.5].value == pytest.approx(0.05)
     for row in ("G13", "G13b", "G13c", "G13d"):
         assert verdict(row, est[row]) == "holds", row
     helpful = estimates(dropout=dropout(bn_dropout=0.95, bn=0.90),
                         variance_shift=variance_shift(with_dropout=(1, 1, 1)))
     assert verdict("G13", helpful["G13"]) == "fails" and verdict("G13b", helpful["G13b"]) == "fails"
+
+
+def test_g13_is_judged_at_the_lecture_rate_and_each_rate_pairs_its_own_runs():
+    # dropout 0.1 helps the plain net (0.90 vs 0.85) and BN (0.95 vs 0.90); 0.5 hurts the plain net
+    rates = dropout(at={0.1: (0.95, 0.90), 0.2: (0.90, 0.90), 0.5: (0.90, 0.70)})
+    est = estimates(dropout=rates)
+    assert est["G13"][0.1].value == pytest.approx(0.05) and est["G13d"][0.1].value == pytest.approx(0.05)
+    assert est["G13"][0.2].value == pytest.approx(0.0) and est["G13d"][0.5].value == pytest.approx(-0.15)
+    assert RULES["G13"].verdict(est["G13"][0.1]) == "fails" and RULES["G13d"].verdict(est["G13d"][0.1]) == "holds"
+    seen = verdicts(tables(dropout=rates))  # the headline is 0.5, where the premise fails
+    assert (seen["G13d"], seen["G13"]) == ("fails", "untestable")
 
 
 def test_g14_rows():
@@ -489,6 +518,13 @@ def test_g15_rows_are_paired_differences_through_estimate():
 def test_validate_refuses_a_sweep_without_the_reference_batch():
     with pytest.raises(ValueError, match="32"):
         nl.validate(nl.Config(batches=(2, 8)))
+
+
+def test_validate_refuses_scopes_without_their_headline():
+    with pytest.raises(ValueError, match="0.5"):
+        nl.validate(nl.Config(dropout_rates=(0.1, 0.2)))
+    with pytest.raises(ValueError, match="×1"):
+        nl.validate(nl.Config(init_scales=(0.1, 3.0, 10.0)))
 
 
 # --- smoke -----------------------------------------------------------------------------------

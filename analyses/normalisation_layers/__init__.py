@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from dlclaims.suite import stats
+from dlclaims.suite.method_text import value_with_ci
 from dlclaims.suite.claims import (Added, Amendment, Claim, Estimate, Retired, Rule, Scope, at_least, at_most, between,
                                    exceeds, signature)
 from dlclaims.suite.contract import Tol, option
@@ -19,7 +20,7 @@ from .deep_net import GAINS
 from .exact import EPS, G1_MS, TINY_EPS
 from .figures import FIGURES  # the contract's list of figure functions
 from .ledger import AMENDMENTS  # the ledger: every change to a committed row, before → after
-from .trainings import REFERENCE_BATCH, SWEEP_NORMS, WORKS
+from .trainings import DROPOUT_RATE, REFERENCE_BATCH, SCALES, SWEEP_NORMS, WORKS
 
 TITLE = "Normalisation layers: batch norm at train and test time, LayerNorm and GroupNorm"
 LECTURE = """\
@@ -53,6 +54,8 @@ ICS_KEPT = 0.1  # G12: BN's own shift is at least a tenth of its gradient's norm
 SHIFTED, UNSHIFTED = 1.1, (0.9, 1.1)  # G13b, G13c: a 10% change of the variance BN sees
 LINEAR_GROWTH = (1.9, 2.1)  # G14: linear growth from 0 gives ‖b_T‖/‖b_{T/2}‖ = 2; 5% either way
 SMALL_BATCH = 4  # G7's headline, the sweep's smallest: Wu & He's small batches are 2-8 per GPU
+RATE_WHY = ("the sentence names no rate; 0.5 is the lecture's hidden-unit rate (000) and the catalogue's, the "
+            "headline; 0.1 and 0.2 are the 'tiny dropout rate' it allows, declared before the run")
 
 G1_STATISTIC = ("E[m/(m−1)·mean σ²_B]/σ² (what BatchNorm1d(momentum=None) computes, G1c) at each m ∈ {2, 4, 8, 32}, "
                 "judged at every m (the m farthest out, with the hull of the 95% CIs)")
@@ -66,6 +69,8 @@ DEEP = ("seeds", "deep_depths", "deep_width")
 DEEP_TRAINING = ("seeds", "deep_width", "deep_steps")
 ICS = ("seeds", "data", "ics_steps", "ics_every")
 DROPOUT = ("seeds", "data", "epochs", "dropout_width")
+DROPOUT_SCOPE = DROPOUT + ("dropout_rates",)  # G13, G13d: judged at every rate
+INIT_SCOPE = INIT + ("init_scales",)  # G10b: judged up to every scale from He on
 
 CLAIMS = [
     Claim("G1", "lecture", "The inference variance m/(m−1)·E_B[σ²_B] is unbiased", G1_STATISTIC,
@@ -136,7 +141,11 @@ CLAIMS = [
           exceeds(0.0, INIT_GAIN, "two of the five init scales (one scale is the statistic's resolution)"),
           premise="G10c", setup=INIT),
     Claim("G10b", "derived", "BN removes the dependence on the init scale",
-          "BN's test accuracy, max − min over the init scales", at_most(BN_SPREAD), setup=INIT),
+          "BN's test accuracy, max − min over the init scales ×0.1 … ×s of He, at each largest scale s ≥ 1",
+          at_most(BN_SPREAD), setup=INIT_SCOPE,
+          scope=Scope("init_scales", SCALES[-1], "the catalogue's grid ends at ×10, where BN's accuracy sinks "
+                                                 "towards G10's 0.3 line; the grid up to ×1 and ×3 shows where the "
+                                                 "verdict changes")),
     Claim("G10c", "derived", "Control: without BN, training fails at two or more of the five init scales",
           "fraction of init scales ×{0.1, 0.3, 1, 3, 10} of He where the plain net's training fails (test acc < 0.3)",
           at_least(INIT_GAIN), setup=INIT),
@@ -167,17 +176,18 @@ CLAIMS = [
           "relative ICS ‖G − G′‖/‖G‖, BN / no BN, mean over layers and checkpoints (paired ratio)", at_least(1.0),
           setup=ICS),
     Claim("G13", "lecture", "With BN, dropout is unnecessary",
-          "test accuracy BN + dropout(0.5) − BN alone, MNIST-1D MLP, paired",
+          "test accuracy BN + dropout(p) − BN alone, MNIST-1D MLP, paired, at each dropout rate p",
           at_most(ONE_POINT, null=0.0, why="a gain under one point (10 of 1000 test examples) is no need"),
-          premise="G13d", setup=DROPOUT),
+          premise="G13d", setup=DROPOUT_SCOPE, scope=Scope("dropout_rates", DROPOUT_RATE, RATE_WHY)),
     Claim("G13b", "derived", "Dropout before BN shifts its variance (Li et al. 2019)",
           "running_var / eval-time variance of the second BN's input on the training set, with dropout",
           at_least(SHIFTED), setup=DROPOUT),
     Claim("G13c", "derived", "Control: no shift without dropout", "the same without dropout", between(*UNSHIFTED),
           setup=DROPOUT),
     Claim("G13d", "derived", "Control: dropout helps the same net without BN",
-          "test accuracy with dropout(0.5) − without, the same MLP without BN, MNIST-1D, paired",
-          exceeds(0.0, ONE_POINT, "the gain G13 calls unnecessary must be seen without BN"), setup=DROPOUT),
+          "test accuracy with dropout(p) − without, the same MLP without BN, MNIST-1D, paired, at each dropout rate p",
+          exceeds(0.0, ONE_POINT, "the gain G13 calls unnecessary must be seen without BN"), setup=DROPOUT_SCOPE,
+          scope=Scope("dropout_rates", DROPOUT_RATE, "as G13")),
     Claim("G14", "lecture", "Normalising outside the gradient step makes the bias grow without bound",
           "‖b_T‖ / ‖b_{T/2}‖ with a detached mean, T = 200 (linear growth from 0: 2)", between(*LINEAR_GROWTH)),
     Claim("G14b", "check", "… while the loss stays fixed", "max_t |L_t − L_0| with the detached mean", at_most(1e-10)),
@@ -205,7 +215,8 @@ class Config:
     seeds: int = 10  # the replicates of every training row
     data: str = "mnist1d"  # the trainings' task: MLPs reach 0.6-0.7 there, off digits' 0.97-0.98 ceiling
     epochs: int = option(10, "epochs of the B = 64 trainings (G8, G9, G13, G15); test accuracy has peaked by then")
-    sweep_epochs: int = option(3, "epochs of each run of the batch-size sweep (G7)")
+    # G7: the catalogue's 30 epochs; at 3, G7 at B = 8 read "holds" where 30 epochs give "inconclusive" (ledger)
+    sweep_epochs: int = option(30, "epochs of each run of the batch-size sweep (G7)")
     batches: tuple = (4, 8, 16, 32)  # G7: Wu & He's small batches and reference 32 (B = 2: BN outputs ±1 in an MLP)
     init_layers: int = 8  # G10: deep enough that the plain net's training depends on the init scale
     init_width: int = 64  # G10: units per hidden layer
@@ -217,6 +228,8 @@ class Config:
     ics_steps: int = 300  # G12: Santurkar's SGD run
     ics_every: int = 50  # G12: steps between ICS checkpoints
     dropout_width: int = 128  # G13: units of the two hidden layers
+    dropout_rates: tuple = (0.1, 0.2, DROPOUT_RATE)  # G13's scope: tiny rates and the lecture's 0.5 (headline)
+    init_scales: tuple = SCALES  # G10: × He; G10b's scope is the largest scale of the grid it spans
     deep_depths: tuple = (5, 10, 20, 50)  # G11: depths at init, 50 is Yang et al.'s
     deep_width: int = 256  # G11: units per layer
     deep_steps: int = 50  # G11c: SGD steps of the 50-layer BN stack
@@ -224,7 +237,7 @@ class Config:
 
 QUICK = Config(seeds=2, data="digits", epochs=1, sweep_epochs=1, batches=(4, 32), init_layers=3, init_epochs=1,
                mc_batches=200, mc_channels=256, companions=50, ics_steps=40, ics_every=20, deep_depths=(5, 20),
-               deep_width=64, deep_steps=5)
+               deep_width=64, deep_steps=5, dropout_rates=(0.1, DROPOUT_RATE))
 # For a cluster (not run in CI): 30-epoch sweeps, more seeds and batches.
 FULL = Config(seeds=20, sweep_epochs=30, batches=(2, 4, 8, 16, 32, 64, 128), mc_batches=10_000)
 
@@ -232,6 +245,10 @@ FULL = Config(seeds=20, sweep_epochs=30, batches=(2, 4, 8, 16, 32, 64, 128), mc_
 def validate(cfg: Config) -> None:
     if REFERENCE_BATCH not in cfg.batches or min(cfg.batches) >= REFERENCE_BATCH:
         raise ValueError(f"batches {cfg.batches} must include {REFERENCE_BATCH} and a smaller batch")
+    if DROPOUT_RATE not in cfg.dropout_rates:
+        raise ValueError(f"dropout_rates {cfg.dropout_rates} must include the lecture's {DROPOUT_RATE} (G13's headline)")
+    if 1.0 not in cfg.init_scales:
+        raise ValueError(f"init_scales {cfg.init_scales} must include He's ×1 (G10b's smallest span)")
     if cfg.ics_every > cfg.ics_steps:
         raise ValueError("--ics-every must not exceed the ICS steps")
 
@@ -286,7 +303,7 @@ def estimate(tables: dict[str, pd.DataFrame], cfg: Config) -> dict[str, Estimate
         "G8d": paired(t["sigmoid"], "r2_init", variant=("bn_plain", "none")),
         "G9": folded(paired(t["placement"], "test_acc", placement=("before", "after"))),
         "G10": works_fraction_bn_minus_none(t["init_scale"]),
-        "G10b": bn_spread_over_init_scales(t["init_scale"]),
+        "G10b": {s: bn_spread_over_init_scales(t["init_scale"], up_to=s) for s in cfg.init_scales if s >= 1.0},
         "G10c": plain_fail_fraction(t["init_scale"]),
         "G11": {d: first_over_last_layer_gradient(t["deep_gradients"], study="depth", norm="bn", depth=d)
                 for d in cfg.deep_depths},
@@ -296,10 +313,10 @@ def estimate(tables: dict[str, pd.DataFrame], cfg: Config) -> dict[str, Estimate
         "G12": mean_bn_ics(t["ics"]),
         "G12b": ics_ratio_bn_over_none(t["ics"], "ics_abs"),
         "G12c": ics_ratio_bn_over_none(t["ics"], "ics"),
-        "G13": paired(t["dropout"], "test_acc", variant=("bn_dropout", "bn")),
+        "G13": {p: dropout_gain(t["dropout"], "bn", p) for p in cfg.dropout_rates},
         "G13b": variance_shift(t["variance_shift"], "bn_dropout"),
         "G13c": variance_shift(t["variance_shift"], "bn"),
-        "G13d": paired(t["dropout"], "test_acc", variant=("none_dropout", "none")),
+        "G13d": {p: dropout_gain(t["dropout"], "none", p) for p in cfg.dropout_rates},
         "G14": bias_growth_ratio(t["bias_growth"]),
         "G14b": Estimate.exact((t["bias_growth"].loss - t["bias_growth"].loss.iloc[0]).abs().max()),
         "G14c": exact_check(t["exact"], "G14c"),
@@ -417,8 +434,9 @@ def plain_fail_fraction(scale: pd.DataFrame) -> Estimate:
     return stats.mean_ci(1 - works_fraction(scale, "none"))
 
 
-def bn_spread_over_init_scales(scale: pd.DataFrame) -> Estimate:
-    bn = stats.per_seed(scale, "test_acc", by="scale", norm="bn")
+def bn_spread_over_init_scales(scale: pd.DataFrame, up_to: float) -> Estimate:
+    """G10b: per seed, BN's test accuracy max − min over the init scales ≤ ``up_to``."""
+    bn = stats.per_seed(scale[scale.scale <= up_to], "test_acc", by="scale", norm="bn")
     return stats.mean_ci(bn.max(1) - bn.min(1))
 
 
@@ -446,6 +464,12 @@ def ics_ratio_bn_over_none(ics: pd.DataFrame, column: str) -> Estimate:
     return stats.paired_ratio(mean["bn"].sort_index().to_numpy(), mean["none"].sort_index().to_numpy())
 
 
+def dropout_gain(table: pd.DataFrame, norm: str, p: float) -> Estimate:
+    """G13, G13d: per seed, test accuracy with dropout at rate ``p`` − without, same weights and batches."""
+    return stats.paired_difference(stats.per_seed(table, "test_acc", variant=f"{norm}_dropout", p=p),
+                                   stats.per_seed(table, "test_acc", variant=norm))
+
+
 def variance_shift(shift: pd.DataFrame, variant: str) -> Estimate:
     """G13b, G13c: geometric mean of the second BN's running_var / eval-time variance."""
     return stats.geometric_mean_ci(stats.per_seed(shift, "ratio", variant=variant))
@@ -460,7 +484,29 @@ def bias_growth_ratio(growth: pd.DataFrame) -> Estimate:
 
 # --- facts the method text cites -----------------------------------------------------------------
 
-def facts(tables: dict[str, pd.DataFrame], cfg: Config) -> dict[str, float | int]:
+def judged(claim: str, est: Estimate) -> str:
+    """'value [CI] verdict' of one scope setting, the row's own rule (premises aside)."""
+    return f"{value_with_ci(est.value, est.ci_low, est.ci_high)} {RULES[claim].verdict(est)}"
+
+
+def scope_facts(tables: dict[str, pd.DataFrame], cfg: Config) -> dict[str, str]:
+    """G13 and G13d at each dropout rate, G10b up to each init scale: one line each for the method text."""
+    drop = tables["dropout"]
+
+    def at_rate(p):
+        control = dropout_gain(drop, "none", p)
+        with_bn = judged("G13", dropout_gain(drop, "bn", p))
+        if RULES["G13d"].verdict(control) != "holds":  # G13's premise, at this rate
+            with_bn = with_bn.rsplit(" ", 1)[0] + " untestable"
+        return f"p = {p:g}: without BN {judged('G13d', control)}, with BN {with_bn}"
+
+    rates = "; ".join(at_rate(p) for p in cfg.dropout_rates)
+    spreads = "; ".join(f"up to ×{s:g}: {judged('G10b', bn_spread_over_init_scales(tables['init_scale'], s))}"
+                        for s in cfg.init_scales if s >= 1.0)
+    return {"dropout_by_rate": rates, "bn_spread_by_scale": spreads}
+
+
+def facts(tables: dict[str, pd.DataFrame], cfg: Config) -> dict[str, float | int | str]:
     sweep, sig, scale, deep = tables["sweep"], tables["sigmoid"], tables["init_scale"], tables["deep_gradients"]
     small = SMALL_BATCH if SMALL_BATCH in set(sweep.batch) else int(sweep.batch.min())
     deepest = max(cfg.deep_depths)
@@ -482,10 +528,14 @@ def facts(tables: dict[str, pd.DataFrame], cfg: Config) -> dict[str, float | int
             "acc_ln_relu": acc(tables["layernorm"], norm="ln"),
             "acc_dropout_none": acc(tables["dropout"], variant="none"),
             "acc_dropout_bn": acc(tables["dropout"], variant="bn"),
+            "acc_dropout_none_headline": acc(tables["dropout"], variant="none_dropout", p=DROPOUT_RATE),
             # Yang et al.'s quantity: the squared gradient norm's growth per layer, from G11's ratio
             "bn_growth_per_layer": float(stats.geometric_mean_ci(at_init[:, 0] / at_init[:, -1]).value
                                          ** (2 / (at_init.shape[1] - 1))),
             "ratio_after_10_steps": early.value,
             "last_grad_none_low": float(gains["none"][min(GAINS)]), "last_grad_none_high": float(gains["none"][max(GAINS)]),
             "last_grad_bn_low": float(gains["bn"][min(GAINS)]), "last_grad_bn_high": float(gains["bn"][max(GAINS)]),
-            "works_bn": float(works["bn"]), "works_none": float(works["none"])}
+            "works_bn": float(works["bn"]), "works_none": float(works["none"]),
+            "bn_acc_largest_scale": float(stats.select(scale, norm="bn", scale=max(cfg.init_scales)).test_acc.mean()),
+            "bn_acc_he": float(stats.select(scale, norm="bn", scale=1.0).test_acc.mean()),
+            **scope_facts(tables, cfg)}

@@ -27,7 +27,8 @@ HIDDEN = (128, 128, 128)
 REFERENCE_BATCH = 32  # the batch the sweep's drops are measured from, and the lr's reference
 BASE_LR = 0.05  # at B = 32, scaled linearly with B (lr_for)
 TRAIN_BATCH = 64  # every training but the sweep
-SCALES = (0.1, 0.3, 1.0, 3.0, 10.0)  # G10's init scales, × He
+SCALES = (0.1, 0.3, 1.0, 3.0, 10.0)  # G10's init scales, × He (Config.init_scales)
+DROPOUT_RATE = 0.5  # G13's headline: the lecture's hidden-unit rate (000); G13b's variance shift is measured at it
 WORKS = 0.3  # a training "works" when its held-out accuracy reaches 3× chance (0.1); trained MLPs reach 0.6-0.7
 ICS_LR, ICS_BATCH, ICS_WIDTH = 0.1, 128, 100  # G12: Santurkar's plain SGD on a 5-hidden-layer MLP
 
@@ -118,7 +119,7 @@ def init_scale_unit(cfg: Config, seed: int) -> dict[str, pd.DataFrame]:
     """G10: a deep MLP (cfg.init_layers hidden layers) at five init scales, with and without BN."""
     rows = []
     for norm in ("bn", "none"):
-        for scale in SCALES:
+        for scale in cfg.init_scales:
             net, ok = train(cfg, seed, TRAIN_BATCH, cfg.init_epochs, hidden=(cfg.init_width,) * cfg.init_layers,
                             lr=cfg.init_lr, norm=norm, scale=scale)
             rows.append(dict(seed=seed, norm=norm, scale=scale, test_acc=held_out_accuracy(cfg, net), diverged=not ok))
@@ -175,21 +176,28 @@ def parameter_layers(net: MLP) -> list[int]:
 
 
 def dropout_unit(cfg: Config, seed: int) -> dict[str, pd.DataFrame]:
-    """G13: BN with and without dropout(0.5), and (G13d, the positive control) the same net
-    without BN with and without dropout; the variance shift of the second BN, whose input is
-    the dropped first block."""
+    """G13: BN without dropout and with dropout at each rate p, and (G13d, the positive control)
+    the same net without BN, likewise; every training of a seed from the same weights and
+    batches. The variance shift of the second BN, whose input is the dropped first block, at
+    the headline rate."""
     x, *_ = centred(cfg.data)
     acc, shift = [], []
-    for norm, dropout in (("bn", 0.0), ("bn", 0.5), ("none", 0.0), ("none", 0.5)):
-        net, _ = train(cfg, seed, TRAIN_BATCH, cfg.epochs, hidden=(cfg.dropout_width,) * 2, norm=norm,
-                       dropout=dropout)
-        variant = f"{norm}_dropout" if dropout else norm
-        acc.append(dict(seed=seed, variant=variant, test_acc=held_out_accuracy(cfg, net)))
-        if norm != "bn":
-            continue
-        _, caches = net.forward(x, train=False)
-        eval_var = caches[1]["norm_in"].astype(np.float64).var(0)
-        running = net.norms[1].running_var.astype(np.float64)
-        shift.append(dict(seed=seed, variant=variant, running_var=float(running.mean()),
-                          eval_var=float(eval_var.mean()), ratio=float(np.mean(running / eval_var))))
+    for norm in ("bn", "none"):
+        for dropout in (0.0, *cfg.dropout_rates):
+            net, _ = train(cfg, seed, TRAIN_BATCH, cfg.epochs, hidden=(cfg.dropout_width,) * 2, norm=norm,
+                           dropout=dropout)
+            variant = f"{norm}_dropout" if dropout else norm
+            acc.append(dict(seed=seed, variant=variant, p=dropout, test_acc=held_out_accuracy(cfg, net)))
+            if norm == "bn" and dropout in (0.0, DROPOUT_RATE):
+                shift.append(variance_shift_row(net, x, seed, variant))
     return {"dropout": pd.DataFrame(acc), "variance_shift": pd.DataFrame(shift)}
+
+
+def variance_shift_row(net: MLP, x: np.ndarray, seed: int, variant: str) -> dict:
+    """Li et al.'s variance shift of the second BN: its running variance over the variance its
+    input has at evaluation (no dropout) on the training set, mean over units."""
+    _, caches = net.forward(x, train=False)
+    eval_var = caches[1]["norm_in"].astype(np.float64).var(0)
+    running = net.norms[1].running_var.astype(np.float64)
+    return dict(seed=seed, variant=variant, running_var=float(running.mean()), eval_var=float(eval_var.mean()),
+                ratio=float(np.mean(running / eval_var)))
