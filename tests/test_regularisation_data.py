@@ -17,7 +17,8 @@ WOBBLE = np.array([-1.0, 1.0, -0.5, 0.5]) * 1e-3  # seed-to-seed spread of a han
 
 
 def hand_tables(k3a=0.05, k4_momentum=0.0, rise=0.5, bias=0.0, aug_gain=0.1, inv_gain=0.3, tta_gain=0.03,
-                auroc=0.8, trade=1.0, slope=-0.5, below_small=0.3, k10_gain=0.05, k11_gap=0.3, k12_gap=0.05):
+                auroc=0.8, trade=1.0, slope=-0.5, below_small=0.3, k10_gain=0.05, k11_gap=0.3, k12_gap=0.05,
+                k1_removed=0.5, k5_spared=0.5):
     l2 = pd.DataFrame([dict(task=t, seed=s, keep=k, to_closed_form=0.005, ols_to_closed_form=0.3, to_wager=0.03,
                             to_best_ridge=k3a + w, best_lambda=0.01, to_mle=1.0)
                        for t in ("linear", "logistic") for s, w in zip(SEEDS, WOBBLE) for k in CFG.keep])
@@ -55,15 +56,26 @@ def hand_tables(k3a=0.05, k4_momentum=0.0, rise=0.5, bias=0.0, aug_gain=0.1, inv
     ft = pd.DataFrame([dict(seed=s, rate=r, steps=t, source_acc_before=0.98, target_acc=0.9 + w,
                             forgetting=0.5 + w - (k11_gap if r == "lr/10" else 0.0))
                        for s, w in zip(SEEDS, WOBBLE) for r in ("lr", "lr/10") for t in CFG.tr_ft_steps])
-    return {"transfer_probes": probes, "fine_tuning": ft, "dropout_l2": l2, "dropped_units": k4, "curves": pd.DataFrame(curve_rows), "selection": selection,
+    reg = pd.DataFrame([dict(seed=s, n_train=n, regulariser=r, strength=lam, train_acc=1.0,
+                             weight_norm=30.0 - 10 * (r != "none") + w,
+                             test_acc=1 - 0.6 * (1 - k1_removed if r != "none" else 1.0) + w)
+                        for n in CFG.n_train for s, w in zip(SEEDS, WOBBLE)
+                        for r, lam in [("none", 0.0), *[("weight_decay", lam) for lam in CFG.weight_decay]]])
+    ablation = pd.DataFrame([dict(seed=s, n_train=500, regulariser=r, strength=0.5 * (r == "dropout"), share=f,
+                                  base_acc=0.4, lost=0.15 * (1 - k5_spared if r == "dropout" else 1.0) + w,
+                                  lost_rescaled=(0.05 if r == "dropout" else 0.15) + w)
+                             for s, w in zip(SEEDS, WOBBLE) for r in ("none", "dropout") for f in CFG.ablate])
+    return {"regularised": reg, "ablation": ablation,
+            "transfer_probes": probes, "fine_tuning": ft, "dropout_l2": l2, "dropped_units": k4, "curves": pd.DataFrame(curve_rows), "selection": selection,
             "noise": noise, "shifts": shifts, "bias_variance": bv, "bv_bootstrap": boot, "bv_sets": per_set}
 
 
 FALSE = dict(k3a=0.3, k4_momentum=0.9, rise=0.0, bias=0.05, aug_gain=0.0, inv_gain=0.0, tta_gain=-0.01, auroc=0.5,
-             trade=-1.0, slope=0.0, below_small=0.0, k10_gain=0.0, k11_gap=0.0, k12_gap=0.0)
+             trade=-1.0, slope=0.0, below_small=0.0, k10_gain=0.0, k11_gap=0.0, k12_gap=0.0, k1_removed=0.0,
+             k5_spared=0.0)
 FAILING = {"k3a": "K3a", "k4_momentum": "K4b", "rise": "K6", "bias": "K7", "aug_gain": "K8a", "inv_gain": "K8b",
            "tta_gain": "K9a", "auroc": "K9b", "trade": "K13b", "slope": "K14a", "below_small": "K14b",
-           "k10_gain": "K10", "k11_gap": "K11", "k12_gap": "K12"}
+           "k10_gain": "K10", "k11_gap": "K11", "k12_gap": "K12", "k1_removed": "K1b", "k5_spared": "K5"}
 
 
 def verdicts(tables):
@@ -152,3 +164,43 @@ def test_transfer_split_is_disjoint_and_stratified():
     assert np.bincount(sp["tgt_test"][1].numpy()).tolist() == [transfer.TARGET_TEST] * 5
     assert len(sp["src_train"][1]) + len(sp["src_test"][1]) + len(sp["pool"][1]) + len(sp["tgt_test"][1]) == 1797
     assert min(np.bincount(sp["pool"][1])) >= 100  # the largest label count fits
+
+
+def test_ablation_of_duplicated_units_loses_nothing_once_rescaled():
+    """A net whose hidden units are copies of one another is perfectly redundant: zeroing any
+    share and rescaling the survivors by 1/(1 − f) gives back the same logits (lost 0), while
+    zeroing alone shrinks the logits toward the bias and changes predictions."""
+    g = torch.Generator().manual_seed(0)
+    width, x = 8, torch.randn(200, 5, generator=g)
+    w1 = 2 * torch.randn(5, 1, generator=g).repeat(1, width)  # every hidden unit is r = relu(x·w)
+    w2 = torch.full((width, width), 1.0 / width)  # every second-layer unit is r again
+    w3 = torch.linspace(1, -1, 10).repeat(width, 1) / width  # logits r·c + b: class 0 if r > 1, else class 9
+    b3 = torch.linspace(-1, 1, 10)
+    params = [w1, torch.zeros(width), w2, torch.zeros(width), w3, b3]
+    y = networks.forward(params, x).argmax(1)
+    cfg = rd.Config(width=width, ablate=(0.25, 0.5), ablation_draws=3)
+    table = networks.ablation(cfg, 0, params, x, y)
+    assert table.base_acc.tolist() == [1.0, 1.0]
+    assert table.lost_rescaled.abs().max() < 1e-12
+    r = torch.relu(x @ w1[:, 0])
+    assert table.lost.iloc[-1] == pytest.approx(float(((r > 1) & (r < 4)).float().mean()))  # unscaled: r → r/4
+
+
+def test_weight_norm_is_the_norm_of_the_weight_matrices_alone():
+    params = networks.init_mlp((4, 3, 2), torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        params[1] += 100.0  # biases are left out
+        expected = torch.linalg.vector_norm(torch.cat([params[0].flatten(), params[2].flatten()]))
+    assert networks.weight_norm(params) == pytest.approx(float(expected), rel=1e-6)
+
+
+def test_regularised_net_at_zero_strength_is_the_unaugmented_net():
+    """K1's pairing: λ = 0 reproduces the unaugmented net of the same seed exactly (same init,
+    digits and batches), and dropout changes it."""
+    cfg = rd.Config(steps=60, eval_every=6, n_train=(500,), ablation_draws=2)
+    plain = networks.mnist1d_unit(cfg, 3, 500, "none")["regularised"].iloc[0]
+    zero = networks.regularised_unit(cfg, 3, 500, "weight_decay", 0.0)["regularised"].iloc[0]
+    decayed = networks.regularised_unit(cfg, 3, 500, "weight_decay", 0.05)["regularised"].iloc[0]
+    dropped = networks.regularised_unit(cfg, 3, 500, "dropout", 0.5)["regularised"].iloc[0]
+    assert (zero.weight_norm, zero.test_acc, zero.train_acc) == (plain.weight_norm, plain.test_acc, plain.train_acc)
+    assert decayed.weight_norm < plain.weight_norm and dropped.weight_norm != plain.weight_norm

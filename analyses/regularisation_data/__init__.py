@@ -1,6 +1,7 @@
-"""Regularisation, data and transfer (claims K2–K14): dropout against its L2 forms (float64),
-dropped units under four optimisers, MNIST-1D nets' validation curves, test-set selection and
-shift augmentation, transfer from digits 0–4 to 5–9, and the bias–variance decomposition.
+"""Regularisation, data and transfer (claims K1–K14): weight decay and dropout's redundancy on
+MNIST-1D nets, dropout against its L2 forms (float64), dropped units under four optimisers,
+MNIST-1D nets' validation curves, test-set selection and shift augmentation, transfer from
+digits 0–4 to 5–9, and the bias–variance decomposition.
 The method text is analyses/regularisation_data.md."""
 
 from __future__ import annotations
@@ -17,9 +18,13 @@ from dlclaims.suite.contract import Tol, option
 
 from . import linear, networks, transfer
 from .figures import FIGURES  # noqa: F401 — the contract's figure list
+from .ledger import AMENDMENTS  # noqa: F401 — the ledger: rows added or changed after the baseline
 
-TITLE = "Regularisation and data: dropout as L2, dropped units, early stopping, augmentation, bias–variance"
+TITLE = ("Regularisation and data: weight decay, dropout as L2 and redundancy, dropped units, early stopping, "
+         "augmentation, bias–variance")
 LECTURE = """\
+"Overfitted responses facilitated by large weights → Weight Decay (L2-norm)" (003); "L2 on
+weights" (000). "Dropout forces the neural network to learn redundant patterns" (003).
 "Dropout can be viewed as an implicit L2 regularizer" (003). "Backpropagation as usual, but [...]
 Set updates to zero for dropped out weights" (000); "Gradient only propagated from non-zero
 neurons" (003). "The plot of validation loss decreases to a point and begins increasing again"
@@ -57,6 +62,10 @@ MONOTONE = 0.9  # K13b: Spearman of λ with bias² and −variance: monotone up 
 CLT_BAND = 0.15  # K14a: the CLT's −½ ± 0.15 on the log-log slope
 BELOW_GAIN = 0.1  # K14b: a tenth of the evaluations
 ABOVE = 0.8  # K14b premise: with 1000 validation digits the loss is above the training loss this often
+SHRINKS = 0.2  # K1a: the weight-norm ratio a fifth below 1, outside "about the same size"
+CURBS = 0.25  # K1b: a quarter of the λ = 0 net's train − test gap removed
+FRAGILE = 0.05  # K5 premise: the plain net loses 100 of the 2000 held-out digits when units are zeroed
+REDUNDANT = 0.25  # K5: dropout removes a quarter of the plain net's loss
 SOURCE_LEARNED = 0.9  # K10 premise chain: the 0–4 net is right on 9 of 10 held-out source digits
 TRANSFERS = 0.02  # K10 premise: pretrained top features beat random ones by 6 of the 300 target test digits
 PROBE_GAIN = 0.01  # K10, K12: 3 of the 300 target test digits, paired per seed on one fixed test set
@@ -73,6 +82,11 @@ KEEP = Scope("keep", 0.8, "000's input dropout 0.2; Srivastava's penalty grows a
 TRANSFER_SETUP = ("tr_width", "tr_lr", "momentum", "tr_source_steps", "seeds")
 LABELS = Scope("labels", 10, "the catalogue's 'very little': 10 labels per class against the source's ≈ 125")
 FT_STEPS = Scope("tr_ft_steps", 300, "the catalogue's; longer budgets show whether lr/10 only delays forgetting")
+REG_SETUP = NET_SETUP + ("k1_n_train", "k5_n_train", "k5_drop", "ablation_draws")
+LAMBDA = Scope("weight_decay", 5e-4, "AlexNet's value, the common SGD default; larger λ shows where curbing "
+               "turns into underfitting")
+ABLATE = Scope("ablate", 0.5, "the hidden dropout rate the net trained with (000's typical value); Morcos et al.: "
+               "robustness holds up to about that share")
 N_TRAIN = Scope("n_train", 500, "000: 'Often, training data is very limited'; more data overfits less")
 
 CLAIMS = [
@@ -100,6 +114,32 @@ CLAIMS = [
           within(0.0, NOT_MOVED, "a hundredth of the dropped weights: the sentence says none move"),
           setup=("k4_steps", "lr"), scope=Scope("optimiser", "momentum", "the same slide: 'Tricks of the trade "
                                                 "still work'; momentum 0.9 is the default trick")),
+    Claim("K1a", "derived", "Weight decay shrinks the weights",
+          "Frobenius norm of the weight matrices, net trained with weight decay λ / the same seed's λ = 0 net "
+          "(500 training digits), mean over seeds",
+          falls_below(1.0, SHRINKS, "a fifth below the λ = 0 norm: outside 'about the same size'"),
+          setup=REG_SETUP, scope=LAMBDA),
+    Claim("K1b", "lecture", "Weight decay (L2 on weights) curbs overfitting",
+          "share of the λ = 0 net's train − held-out accuracy gap that weight decay λ removes, "
+          "1 − gap(λ)/gap(0), paired per seed (500 training digits), mean over seeds",
+          exceeds(0.0, CURBS, "a quarter of the λ = 0 gap: 'curbs' must show against what there is to curb"),
+          premise="K8-gap", setup=REG_SETUP, scope=LAMBDA),
+    Claim("K5-fragile", "derived", "Zeroing hidden units hurts the net trained without dropout (≥ 0.05 accuracy)",
+          "held-out accuracy lost when a share f of each hidden layer's units is zeroed, no-dropout net, mean over "
+          "ablation_draws unit choices and seeds", at_least(FRAGILE), setup=REG_SETUP, scope=ABLATE),
+    Claim("K5", "lecture", "Dropout forces the net to learn redundant patterns (it loses less when units are lost)",
+          "1 − (accuracy lost by the dropout net) / (lost by the no-dropout net), the same units zeroed, paired "
+          "per seed, mean over seeds",
+          exceeds(0.0, REDUNDANT, "a quarter of the no-dropout net's loss: a fraction of the control's effect"),
+          premise="K5-fragile", setup=REG_SETUP, scope=ABLATE),
+    Claim("K5r-fragile", "derived", "... and with the survivors rescaled by 1/(1 − f) it still loses ≥ 0.05",
+          "as K5-fragile, the surviving units of each hidden layer scaled by 1/(1 − f)", at_least(FRAGILE),
+          setup=REG_SETUP, scope=ABLATE),
+    Claim("K5r", "derived", "Dropout's redundancy with the survivors rescaled by 1/(1 − f): the next layer's "
+          "expected input kept, as inverted dropout trains, so only the lost units' information is missing",
+          "1 − (lost by the dropout net) / (lost by the no-dropout net), survivors rescaled, the same units zeroed, "
+          "paired per seed, mean over seeds", exceeds(0.0, REDUNDANT, "as K5"), premise="K5r-fragile",
+          setup=REG_SETUP, scope=ABLATE),
     Claim("K6-fit", "derived", "The net can overfit: its final training loss is at most half the validation minimum",
           "final training loss / minimum validation loss, mean over seeds", at_most(OVERFITS),
           setup=NET_SETUP, scope=N_TRAIN),
@@ -241,6 +281,12 @@ class Config:
     bv_lambda_max: float = 10.0
     bv_lambdas: int = 15
     bv_bootstrap: int = 200         # K13b: bootstrap resamples of the training sets
+    weight_decay: tuple[float, ...] = (5e-4, 5e-3, 5e-2)  # K1: λ swept (headline 5e-4), nets at k1_n_train
+    k1_n_train: int = 2000          # K1: a second training-set size, at the headline λ only
+    k5_n_train: int = 500           # K5: training digits of the dropout and plain nets (the limited-data regime)
+    k5_drop: float = 0.5            # K5: hidden dropout rate (000's typical value)
+    ablate: tuple[float, ...] = (0.1, 0.25, 0.5)  # K5: share of each hidden layer's units zeroed (the scope)
+    ablation_draws: int = 20        # K5: random unit choices per share and net: sd of the mean drop ≈ 0.005
     labels: tuple[int, ...] = (1, 3, 10, 30, 100)  # K10/K12: labels per class of 5–9 (the scope)
     tr_width: int = 64              # K10–K12: MLP 64-64-64-5 on the 8×8 digits
     tr_lr: float = 0.1              # K10–K12: full-batch SGD + momentum, the pretraining (and "LR") rate
@@ -253,12 +299,18 @@ class Config:
 # 30 seeds, every net trained twice as long, more training sets for the bias-variance identity
 FULL = Config(seeds=30, steps=3000, bv_sets=2000, resplits=300, val_subsets=300)
 
-QUICK = Config(seeds=3, k2_masks=200, k3_masks=20, k4_steps=20, n_train=(500,), steps=250, eval_every=25,
-               resplits=20, val_subsets=20, bv_sets=60, bv_bootstrap=50, keep=(0.8,), labels=(10, 100),
+QUICK = Config(seeds=3, weight_decay=(5e-4, 5e-2), ablation_draws=5, k2_masks=200, k3_masks=20, k4_steps=20,
+               n_train=(500,), steps=250, eval_every=25, resplits=20, val_subsets=20, bv_sets=60, bv_bootstrap=50,
+               keep=(0.8,), labels=(10, 100),
                tr_source_steps=200, tr_scratch_steps=100, tr_ft_steps=(300,))
 
 
 def validate(cfg: Config) -> None:
+    if cfg.k5_n_train not in cfg.n_train:
+        raise ValueError(f"--k5-n-train {cfg.k5_n_train} has no no-dropout partner; expected one of --n-train "
+                         f"{cfg.n_train}")
+    if LAMBDA.lecture not in cfg.weight_decay:
+        raise ValueError(f"--weight-decay {cfg.weight_decay} leaves out K1's headline λ {LAMBDA.lecture}")
     if cfg.steps < 10 * cfg.eval_every:
         raise ValueError(f"--steps {cfg.steps} gives fewer than 10 evaluations; expected ≥ {10 * cfg.eval_every}")
     if max(cfg.n_val) > 2000 or max(cfg.select_size) >= 2000:
@@ -272,13 +324,28 @@ def units(cfg: Config) -> list[dict]:
             for n in sorted(cfg.n_train, reverse=True) for s in range(cfg.seeds) for a in ("shift", "none")]
     return [*nets[:2], *[dict(experiment="bias_variance", n=n) for n in cfg.bv_n], dict(experiment="k4"),
             *[dict(experiment="linear", seed=s) for s in range(cfg.seeds)],
-            *[dict(experiment="transfer", seed=s) for s in range(cfg.seeds)], *nets[2:]]
+            *[dict(experiment="transfer", seed=s) for s in range(cfg.seeds)], *nets[2:], *regularised(cfg)]
+
+
+def regularised(cfg: Config) -> list[dict]:
+    """K1's weight-decay nets (every λ at the smallest training set, the headline λ at k1_n_train)
+    and K5's dropout nets; their unregularised partners are the unaugmented nets above."""
+    small = min(cfg.n_train)
+    wd = [(small, lam) for lam in cfg.weight_decay]
+    if cfg.k1_n_train in cfg.n_train and cfg.k1_n_train != small:
+        wd.append((cfg.k1_n_train, LAMBDA.lecture))
+    return [*[dict(experiment="regularised", seed=s, n_train=n, regulariser="weight_decay", strength=lam)
+              for n, lam in wd for s in range(cfg.seeds)],
+            *[dict(experiment="regularised", seed=s, n_train=cfg.k5_n_train, regulariser="dropout",
+                   strength=cfg.k5_drop) for s in range(cfg.seeds)]]
 
 
 def run_unit(cfg: Config, unit: dict) -> dict[str, pd.DataFrame]:
     experiment = unit["experiment"]
     if experiment == "mnist1d":
         return networks.mnist1d_unit(cfg, unit["seed"], unit["n_train"], unit["augment"])
+    if experiment == "regularised":
+        return networks.regularised_unit(cfg, unit["seed"], unit["n_train"], unit["regulariser"], unit["strength"])
     if experiment == "k4":
         return {"dropped_units": networks.k4(cfg)}
     if experiment == "transfer":
@@ -414,6 +481,39 @@ def fine_tuning(ft: pd.DataFrame, stat) -> dict:
             for t in sorted(ft.steps.unique())}
 
 
+def weight_decay_nets(regularised: pd.DataFrame, n_train: int) -> tuple[pd.DataFrame, dict]:
+    """The λ = 0 nets and, per λ, the weight-decay nets at ``n_train``, each sorted by seed."""
+    part = regularised[regularised.n_train == n_train]
+    plain = part[part.regulariser == "none"].sort_values("seed")
+    wd = part[part.regulariser == "weight_decay"]
+    return plain, {lam: wd[wd.strength == lam].sort_values("seed") for lam in sorted(wd.strength.unique())}
+
+
+def norm_ratio(regularised: pd.DataFrame, n_train: int) -> dict:
+    plain, by_lam = weight_decay_nets(regularised, n_train)
+    return {lam: stats.mean_ci(r.weight_norm.to_numpy() / plain.weight_norm.to_numpy()) for lam, r in by_lam.items()}
+
+
+def gap_removed(regularised: pd.DataFrame, n_train: int) -> dict:
+    plain, by_lam = weight_decay_nets(regularised, n_train)
+    gap0 = (plain.train_acc - plain.test_acc).to_numpy()
+    return {lam: stats.mean_ci(1 - (r.train_acc - r.test_acc).to_numpy() / gap0) for lam, r in by_lam.items()}
+
+
+def ablation_drop(ablation: pd.DataFrame, regulariser: str, column: str = "lost") -> dict:
+    part = ablation[ablation.regulariser == regulariser]
+    return {f: stats.mean_ci(stats.per_seed(part, column, share=f)) for f in sorted(part.share.unique())}
+
+
+def redundancy(ablation: pd.DataFrame, column: str = "lost") -> dict:
+    out = {}
+    for f in sorted(ablation.share.unique()):
+        plain = stats.per_seed(ablation, column, share=f, regulariser="none")
+        drop = stats.per_seed(ablation, column, share=f, regulariser="dropout")
+        out[f] = stats.mean_ci(1 - drop / plain)
+    return out
+
+
 CLAIMS_BY_ID = {c.id: c for c in CLAIMS}
 
 
@@ -429,6 +529,12 @@ def estimate(tables: dict[str, pd.DataFrame], cfg: Config) -> dict:
         "K3b": by_keep(l2, "logistic", "to_wager"),
         "K4a": k4_grad_and_sgd(k4),
         "K4b": k4_moved(k4),
+        "K1a": norm_ratio(tables["regularised"], min(cfg.n_train)),
+        "K1b": gap_removed(tables["regularised"], min(cfg.n_train)),
+        "K5-fragile": ablation_drop(tables["ablation"], "none"),
+        "K5": redundancy(tables["ablation"]),
+        "K5r-fragile": ablation_drop(tables["ablation"], "none", "lost_rescaled"),
+        "K5r": redundancy(tables["ablation"], "lost_rescaled"),
         "K6-fit": overfit_ratio(curves),
         "K6": validation_rise(curves, cfg),
         "K7-span": stats.mean_ci(stats.per_seed(stats.select(sel, augment="none", n_train=min(cfg.n_train),
@@ -470,7 +576,7 @@ def facts(tables: dict[str, pd.DataFrame], cfg: Config) -> dict:
     sel = stats.select(tables["selection"], augment="none", n_train=small)
     ft = stats.select(tables["fine_tuning"], steps=FT_STEPS.lecture)
     rate = {r: ft[ft.rate == r] for r in ("lr", "lr/10")}
-    return {
+    out = {
         "ft_headline": FT_STEPS.lecture,
         "forget_lr": float(rate["lr"].forgetting.mean()), "forget_lr10": float(rate["lr/10"].forgetting.mean()),
         "target_lr": float(rate["lr"].target_acc.mean()), "target_lr10": float(rate["lr/10"].target_acc.mean()),
@@ -486,3 +592,32 @@ def facts(tables: dict[str, pd.DataFrame], cfg: Config) -> dict:
         "below_20_overfit": float(stats.select(tables["noise"], augment="none", n_train=small,
                                                n_val=min(cfg.n_val)).below_share.mean()),
     }
+    return out | regulariser_facts(tables, cfg)
+
+
+def regulariser_facts(tables: dict[str, pd.DataFrame], cfg: Config) -> dict:
+    """K1 and K5 numbers for the method text: accuracies per λ, the larger training set, the
+    ablation with the survivors rescaled."""
+    reg, abl = tables["regularised"], tables["ablation"]
+    small, head, f = min(cfg.n_train), LAMBDA.lecture, ABLATE.lecture
+    plain, by_lam = weight_decay_nets(reg, small)
+    out = {"k1_gap0": float((plain.train_acc - plain.test_acc).mean()), "k1_test0": float(plain.test_acc.mean()),
+           "k1_norm0": float(plain.weight_norm.mean())}
+    for name, lam in (("head", head), ("max", max(by_lam))):
+        out |= {f"k1_test_{name}": float(by_lam[lam].test_acc.mean()),
+                f"k1_train_{name}": float(by_lam[lam].train_acc.mean()), f"k1_lambda_{name}": float(lam)}
+    large, gap0 = Estimate(np.nan, np.nan, np.nan), np.nan  # no second size (--quick)
+    if cfg.k1_n_train in set(reg[reg.regulariser == "weight_decay"].n_train) and cfg.k1_n_train != small:
+        large = gap_removed(reg, cfg.k1_n_train)[head]
+        plain_large = weight_decay_nets(reg, cfg.k1_n_train)[0]
+        gap0 = float((plain_large.train_acc - plain_large.test_acc).mean())
+    out |= {"k1_large_removed": large.value, "k1_large_lo": large.ci_low, "k1_large_hi": large.ci_high,
+            "k1_large_gap0": gap0}
+    at = abl[abl.share == f]
+    out |= {"k5_base_plain": float(at[at.regulariser == "none"].base_acc.mean()),
+            "k5_base_dropout": float(at[at.regulariser == "dropout"].base_acc.mean()),
+            "k5_drop_plain": float(at[at.regulariser == "none"].lost.mean()),
+            "k5_drop_dropout": float(at[at.regulariser == "dropout"].lost.mean()),
+            "k5_rescaled_plain": float(at[at.regulariser == "none"].lost_rescaled.mean()),
+            "k5_rescaled_dropout": float(at[at.regulariser == "dropout"].lost_rescaled.mean())}
+    return out

@@ -118,5 +118,44 @@ def figure_transfer(tables, cfg):
     return fig
 
 
+@plots.figure("K1a", "K1b", "K5-fragile", "K5", "K5r")
+def figure_weight_decay_and_dropout(tables, cfg):
+    """K1: the share of the overfitting gap removed and the weight-norm ratio against λ; K5:
+    held-out accuracy lost when units are zeroed, dropout against plain nets."""
+    from . import CLAIMS, estimate
+
+    reg, abl = tables["regularised"], tables["ablation"]
+    small = min(cfg.n_train)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 5.5))
+    part = reg[reg.n_train == small]
+    plain = part[part.regulariser == "none"].sort_values("seed")
+    wd = part[part.regulariser == "weight_decay"]
+    lams = np.sort(wd.strength.unique())
+    for column, label, color in (("removed", "share of the λ = 0 gap removed (K1b)", plots.PALETTE[0]),
+                                 ("norm", "weight norm / λ = 0 norm (K1a)", plots.PALETTE[1])):
+        est = []
+        for lam in lams:
+            r = wd[wd.strength == lam].sort_values("seed")
+            value = (1 - (r.train_acc - r.test_acc).to_numpy() / (plain.train_acc - plain.test_acc).to_numpy()
+                     if column == "removed" else r.weight_norm.to_numpy() / plain.weight_norm.to_numpy())
+            est.append(stats.mean_ci(value))
+        mean = np.array([e.value for e in est])
+        err = np.array([[e.value - e.ci_low for e in est], [e.ci_high - e.value for e in est]])
+        ax1.errorbar(lams, mean, yerr=np.nan_to_num(err), marker="o", capsize=3, label=label, color=color)
+    ax1.axhline(0.25, color="0.4", ls="--", lw=1, label="K1b margin: a quarter of the gap")
+    ax1.set(xscale="log", xlabel="weight decay λ", ylabel="ratio",
+            title=plots.result_line(CLAIMS, estimate, tables, cfg, "K1a", "K1b"))
+    ax1.legend(loc="upper left", fontsize=9)
+    for i, (r, label) in enumerate((("none", "no dropout"), ("dropout", f"dropout {cfg.k5_drop:g}"))):
+        plots.band_from(ax2, abl, "share", "lost", f"{label}: units zeroed", color=plots.PALETTE[i],
+                        line_kw=dict(marker="o"), regulariser=r)
+        plots.band_from(ax2, abl, "share", "lost_rescaled", f"{label}: zeroed, survivors × 1/(1 − f)",
+                        color=plots.PALETTE[i], line_kw=dict(marker="s", ls="--"), regulariser=r)
+    ax2.set(xlabel="share f of each hidden layer's units removed", ylabel="held-out accuracy lost",
+            title=plots.result_line(CLAIMS, estimate, tables, cfg, "K5", "K5r"))
+    ax2.legend(loc="upper left", fontsize=9)
+    return fig
+
+
 FIGURES = [figure_dropout_as_l2, figure_validation_curves, figure_augmentation, figure_bias_variance,
-           figure_transfer]
+           figure_transfer, figure_weight_decay_and_dropout]

@@ -117,32 +117,89 @@ def evaluate(params, x, y):
         return F.cross_entropy(logits, y, reduction="none").numpy(), (logits.argmax(1) == y).numpy()
 
 
-def train_run(cfg, seed: int, n_train: int, augment: str):
+def train_run(cfg, seed: int, n_train: int, augment: str, decay: float = 0.0, keep: float = 1.0,
+              track: bool = True):
     """One net on ``n_train`` pool digits (drawn per seed), SGD + momentum, shifts of up to
-    ``max_shift`` samples per example when ``augment == "shift"``; per-example held-out losses and
-    hits at every evaluation."""
+    ``max_shift`` samples per example when ``augment == "shift"``, weight decay ``decay`` (on
+    every parameter, torch.optim.SGD's) and inverted hidden dropout at keep ``keep``; per-example
+    held-out losses and hits at every evaluation (only the last one unless ``track``). Nets of one
+    seed share their init, training digits and batches whatever the regulariser (paired)."""
     sp = held_out_split()
     pick = torch.from_numpy(np_stream(seed, "subset", n_train).choice(len(sp.y_train), n_train, replace=False))
     x, y = sp.x_train[pick], sp.y_train[pick]
     params = init_mlp((x.shape[1], cfg.width, cfg.width, 10), stream(seed, "init"))
     velocity = [torch.zeros_like(p) for p in params]
-    shifts = stream(seed, "shifts")
+    shifts, dropper = stream(seed, "shifts"), stream(seed, "dropout")
     steps, losses, hits, train_loss = [], [], [], []
+
+    def record(t):
+        steps.append(t)
+        loss, hit = evaluate(params, sp.x_test, sp.y_test)
+        losses.append(loss), hits.append(hit), train_loss.append(float(evaluate(params, x, y)[0].mean()))
+
     for t, idx in enumerate(training.random_batches(n_train, cfg.batch, cfg.steps, stream(seed, "batches"))):
-        if t % cfg.eval_every == 0:
-            steps.append(t)
-            loss, hit = evaluate(params, sp.x_test, sp.y_test)
-            losses.append(loss), hits.append(hit), train_loss.append(float(evaluate(params, x, y)[0].mean()))
+        if track and t % cfg.eval_every == 0:
+            record(t)
         xb = x[idx]
         if augment == "shift":
             xb = reg.shift(xb, torch.randint(-cfg.max_shift, cfg.max_shift + 1, (len(idx),), generator=shifts))
-        loss = F.cross_entropy(forward(params, xb), y[idx])
-        training.sgd_step_(params, torch.autograd.grad(loss, params), velocity, cfg.lr, cfg.momentum)
-    steps.append(cfg.steps)
-    loss, hit = evaluate(params, sp.x_test, sp.y_test)
-    losses.append(loss), hits.append(hit), train_loss.append(float(evaluate(params, x, y)[0].mean()))
-    final = dict(train_acc=float(evaluate(params, x, y)[1].mean()))
+        masks = None if keep == 1.0 else [bernoulli_mask((len(idx), cfg.width), keep, dropper) / keep
+                                          for _ in range(2)]
+        loss = F.cross_entropy(forward(params, xb, masks), y[idx])
+        training.sgd_step_(params, torch.autograd.grad(loss, params), velocity, cfg.lr, cfg.momentum, decay)
+    record(cfg.steps)
+    final = dict(train_acc=float(evaluate(params, x, y)[1].mean()), weight_norm=weight_norm(params))
     return sp, params, np.array(steps), np.array(losses), np.array(hits), np.array(train_loss), final
+
+
+def weight_norm(params) -> float:
+    """Frobenius norm of all weight matrices together (biases left out, as weight decay's
+    target is 'large weights')."""
+    with torch.no_grad():
+        return float(torch.sqrt(sum((w**2).sum() for w in params[::2])))
+
+
+def ablation(cfg, seed: int, params, x: torch.Tensor, y: torch.Tensor) -> pd.DataFrame:
+    """K5: held-out accuracy lost when a share f of each hidden layer's units is zeroed
+    (``lost``, the catalogue's ablation), and when the survivors are also scaled by 1/(1 − f) so
+    that the next layer's expected input is kept (``lost_rescaled``, inverted dropout's training
+    condition), averaged over ``ablation_draws`` random choices of the units; the choices depend
+    on the seed and f only, so a seed's nets lose the same units (paired)."""
+    base = float(hits_of(params, x, y).mean())
+    rows = []
+    for f in cfg.ablate:
+        rng = np_stream(seed, "ablation", f"{f:g}")
+        lost, lost_rescaled = [], []
+        for _ in range(cfg.ablation_draws):
+            masks = []
+            for _layer in range(2):
+                m = torch.ones(cfg.width)
+                m[torch.from_numpy(rng.choice(cfg.width, int(round(f * cfg.width)), replace=False))] = 0.0
+                masks.append(m)
+            lost.append(base - float(hits_of(params, x, y, masks).mean()))
+            scaled = [m * cfg.width / m.sum() for m in masks]
+            lost_rescaled.append(base - float(hits_of(params, x, y, scaled).mean()))
+        rows.append(dict(share=f, base_acc=base, lost=float(np.mean(lost)),
+                         lost_rescaled=float(np.mean(lost_rescaled))))
+    return pd.DataFrame(rows)
+
+
+def hits_of(params, x, y, masks=None) -> np.ndarray:
+    with torch.no_grad():
+        return (forward(params, x, masks).argmax(1) == y).numpy()
+
+
+def regularised_unit(cfg, seed: int, n_train: int, regulariser: str, strength: float) -> dict[str, pd.DataFrame]:
+    """K1 (``weight_decay``, strength λ) or K5 (``dropout``, strength the drop rate): one
+    unaugmented net, read at the end; its λ = 0 / no-dropout partner is the unaugmented net of
+    :func:`mnist1d_unit` (same seed: same init, digits and batches)."""
+    decay, keep = (strength, 1.0) if regulariser == "weight_decay" else (0.0, 1.0 - strength)
+    sp, params, _, _, hits, _, final = train_run(cfg, seed, n_train, "none", decay, keep, track=False)
+    tag = dict(seed=seed, n_train=n_train, regulariser=regulariser, strength=strength)
+    out = {"regularised": pd.DataFrame([dict(**tag, **final, test_acc=float(hits[-1].mean()))])}
+    if regulariser == "dropout":
+        out["ablation"] = ablation(cfg, seed, params, sp.x_test, sp.y_test).assign(**tag)
+    return out
 
 
 def curves(steps, losses, hits, train_loss, half: int) -> pd.DataFrame:
@@ -216,7 +273,14 @@ def mnist1d_unit(cfg, seed: int, n_train: int, augment: str) -> dict[str, pd.Dat
     tag = dict(seed=seed, n_train=n_train, augment=augment)
     half = len(sp.y_test) // 2
     views = shifted_views(cfg, params, sp.x_test, sp.y_test)
-    return {"curves": curves(steps, losses, hits, train_loss, half).assign(**tag),
-            "selection": selection(cfg, seed, steps, hits).assign(**tag),
-            "noise": noise(cfg, seed, steps, losses, train_loss).assign(**tag),
-            "shifts": pd.DataFrame([dict(**tag, **final, test_acc=float(hits[-1].mean()), **views)])}
+    out = {"curves": curves(steps, losses, hits, train_loss, half).assign(**tag),
+           "selection": selection(cfg, seed, steps, hits).assign(**tag),
+           "noise": noise(cfg, seed, steps, losses, train_loss).assign(**tag),
+           "shifts": pd.DataFrame([dict(**tag, train_acc=final["train_acc"], test_acc=float(hits[-1].mean()),
+                                         **views)])}
+    if augment == "none":  # the unregularised partner of K1's and K5's nets
+        reg_tag = dict(seed=seed, n_train=n_train, regulariser="none", strength=0.0)
+        out["regularised"] = pd.DataFrame([dict(**reg_tag, **final, test_acc=float(hits[-1].mean()))])
+        if n_train == cfg.k5_n_train:
+            out["ablation"] = ablation(cfg, seed, params, sp.x_test, sp.y_test).assign(**reg_tag)
+    return out
