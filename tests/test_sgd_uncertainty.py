@@ -118,22 +118,78 @@ def synthetic(plateau_power=1.0, plateau_power_large=None, exact_scale=1.0, avg_
                               gap_ci_low=gaps.mean() * 0.95, gap_ci_high=gaps.mean() * 1.05))
             if name == "ls_flat":
                 noise_theory.append(dict(problem=name, schedule=sched, k=int(k), exact_noise=mean / noise_over_exact))
-    draws = []
+    draws, draw_tables = [], per_draw_tables(rng, plateau_power, plateau_power_large, exact_scale, reach_slope,
+                                             variance_power, batch_plateau_power, noise_power_sqrt, noise_power_inv,
+                                             noise_over_exact, draw_spread)
+    lowest = {p: part.sort_values(["draw", "factor"]).groupby("draw").plateau.first().to_numpy()
+              for p, part in draw_tables["draw_plateaus"].groupby("problem")}
     for name in H_MAX:
         groups = [(s, 1.0, last_over_avg_decaying) for s in ("inv_sqrt", "inv")]
         if name != "ls_flat":
             groups += [("constant", f, last_over_avg_constant) for f in FACTORS]
         for d in range(DRAWS):
             for sched, factor, ratio in groups:
-                r = ratio * np.exp(draw_spread * rng.standard_normal())
-                draws += [dict(problem=name, draw=d, schedule=sched, factor=factor, step=factor * H_MAX[name],
-                               horizon=horizon, k=round(horizon * STEPS), last=0.01 * r, average=0.01)
-                          for horizon in (0.1, 1.0)]
+                r, r_tenth = ratio * np.exp(draw_spread * rng.standard_normal(2))
+                # a decaying schedule's last gap at K is c4_ratio × the draw's lowest plateau; at a
+                # constant step the ratio at K/10 is the ratio at K over ``growth``
+                last = (0.01 if sched == "constant" or name == "ls_flat"
+                        else c4_ratio * lowest[name][d] * np.exp(draw_spread * rng.standard_normal()))
+                for horizon in (0.1, 1.0):
+                    at = r if horizon == 1.0 or sched != "constant" else r_tenth / growth
+                    draws.append(dict(problem=name, draw=d, schedule=sched, factor=factor,
+                                      step=factor * H_MAX[name], horizon=horizon, k=round(horizon * STEPS),
+                                      last=last, average=last / at))
     return {"problems": problems, "chains": pd.DataFrame(chains), "curves": pd.DataFrame(curves),
             "draws": pd.DataFrame(draws),
             "theory": pd.DataFrame(theory), "reach_slopes": pd.DataFrame(reach),
             "noise_chains": pd.DataFrame(noise_chains), "noise": pd.DataFrame(noise),
-            "noise_theory": pd.DataFrame(noise_theory)}
+            "noise_theory": pd.DataFrame(noise_theory)} | draw_tables
+
+
+def per_draw_tables(rng, plateau_power, plateau_power_large, exact_scale, reach_slope, variance_power,
+                    batch_plateau_power, noise_power_sqrt, noise_power_inv, noise_over_exact, draw_spread):
+    """The chain means per problem draw (each draw off by a log-normal factor of spread
+    ``draw_spread``; each plateau by ``draw_spread``^0.3 more, each noise exponent by ``draw_spread``):
+    plateaus and curves whose steps to plateau are 10·(h/h_max)^reach_slope,
+    exact plateaus, the mini-batch sweep and the noise parts."""
+    out = {k: [] for k in ("draw_plateaus", "draw_curves", "draw_theory", "draw_batches", "draw_noise",
+                           "draw_noise_theory")}
+    spread = lambda: np.exp(draw_spread * rng.standard_normal())  # noqa: E731
+    k_grid = np.unique(np.round(np.geomspace(1, STEPS, 60)).astype(int))
+    for name in ("ls_iso", "ls_ill", "logistic", "logistic_l2"):
+        for d in range(DRAWS):
+            level = spread()
+            for f in FACTORS:
+                power = plateau_power if (plateau_power_large is None or f <= 0.25) else plateau_power_large
+                plateau = level * 0.1 * 0.25**plateau_power * (f / 0.25) ** power
+                out["draw_plateaus"].append(dict(problem=name, draw=d, factor=f, step=f * H_MAX[name],
+                                                 plateau=plateau * spread() ** 0.3))
+                k_reach = 10 * f**reach_slope * spread()  # gap = plateau (1 + (k_reach / k)²): 2 × plateau at k_reach
+                out["draw_curves"] += [dict(problem=name, draw=d, factor=f, k=int(k),
+                                            gap=plateau * (1 + (k_reach / k) ** 2) if k else 10 * plateau)
+                                       for k in np.r_[0, k_grid]]
+                if name.startswith("ls"):
+                    out["draw_theory"].append(dict(problem=name, draw=d, factor=f,
+                                                   exact_plateau=plateau / exact_scale))
+    for d in range(DRAWS):
+        for b in (1, 2, 4, 8):
+            out["draw_batches"].append(dict(problem="ls_iso", draw=d, batch=b,
+                                            plateau=0.01 * b**batch_plateau_power * spread(),
+                                            grad_variance=20.0 * b**variance_power * spread()))
+    decade = np.unique(np.round(np.geomspace(STEPS / 10, STEPS, 11)).astype(int))
+    for name, sched, power in (("ls_flat", "inv_sqrt", noise_power_sqrt), ("logistic_l2", "inv_sqrt",
+                                                                         noise_power_sqrt),
+                               ("logistic_l2", "inv", noise_power_inv)):
+        for d in range(DRAWS):
+            level, slope, off = 0.05 * spread(), power + draw_spread * rng.standard_normal(), spread()
+            for k in decade:
+                mean = level * (k / STEPS) ** slope
+                out["draw_noise"].append(dict(problem=name, draw=d, schedule=sched, k=int(k),
+                                              gap=mean * jitter(rng, 1, sd=0.05)[0]))
+                if name == "ls_flat":
+                    out["draw_noise_theory"].append(dict(problem=name, draw=d, schedule=sched, k=int(k),
+                                                         exact_noise=mean / noise_over_exact / off))
+    return {k: pd.DataFrame(v) for k, v in out.items()}
 
 
 # each lecture row false on one hand-made table (the rows it fails on, the change that makes it false)
@@ -188,9 +244,9 @@ def test_known_values_are_recovered(baseline_case):
     assert value["C1d"] == pytest.approx(1.0, abs=0.02)
     assert value["C2a"] == pytest.approx(0.3, rel=0.02)
     assert value["C2b"] == pytest.approx(0.5, rel=0.08)  # the worst of ten groups over 8 noisy draws
-    assert value["C2c"] == pytest.approx(5.0, rel=0.03)
+    assert value["C2c"] == pytest.approx(5.0, rel=0.08)  # the smallest of twelve groups over 8 noisy draws
     assert value["C2d"] == pytest.approx(0.8, rel=0.08)
-    assert value["C3"] == pytest.approx(-1.0)
+    assert value["C3"] == pytest.approx(-1.0, abs=0.03)  # log-log interpolation between logged steps
     assert value["C4"] == pytest.approx(0.3, rel=0.03)
     assert value["C5a"] == pytest.approx(-1.0, abs=0.02)
     assert value["C5b"] == pytest.approx(-1.0, abs=0.02)
@@ -231,8 +287,8 @@ def test_full_range_curvature_is_what_c1e_finds_and_c1a_ignores(module):
 def test_c1d_must_hold_at_every_design_and_step(module):
     """One (design, h) whose theory is off by 1.5 fails C1d however well the others match."""
     tables = synthetic()
-    theory = tables["theory"]
-    theory.loc[(theory.problem == "ls_ill") & (theory.step == theory.step.max()), "exact_plateau"] /= 1.5
+    theory = tables["draw_theory"]
+    theory.loc[(theory.problem == "ls_ill") & (theory.factor == theory.factor.max()), "exact_plateau"] /= 1.5
     assert verdicts(module, tables)["C1d"] == "fails"
     assert values(module, tables)["C1d"] == pytest.approx(1.5, rel=0.02)
 
@@ -367,6 +423,13 @@ def test_quick_run_shapes(module, quick_run):
     curves = pd.read_csv(out / "curves.csv")
     assert set(curves.schedule) == {"constant", "inv_sqrt", "inv", "gd"}
     assert len(pd.read_csv(out / "reach_slopes.csv")) == len(module.problems.CONSTANT_PROBLEMS)
+    # the rows' per-draw chain means: every draw of every group
+    n_const, draws = len(module.problems.CONSTANT_PROBLEMS), cfg.problem_draws
+    assert len(pd.read_csv(out / "draw_plateaus.csv")) == n_const * len(cfg.step_factors) * draws
+    assert len(pd.read_csv(out / "draw_theory.csv")) == 2 * len(cfg.step_factors) * draws
+    assert len(pd.read_csv(out / "draw_batches.csv")) == len(cfg.batch_sizes) * draws
+    assert len(pd.read_csv(out / "draw_noise.csv")) == 3 * draws * len(module.problems.decade_grid(cfg.steps))
+    assert set(pd.read_csv(out / "draw_plateaus.csv").draw) == set(range(draws))
     assert {f.__name__.removeprefix("figure_") + ".png" for f in module.FIGURES} <= {p.name for p in out.iterdir()}
 
 

@@ -53,8 +53,14 @@ HORIZON_WHY = ("at a constant step the average keeps converging while the last i
 
 # the Config fields each verdict depends on (the ledger signs their values)
 DRAW_SETUP = ("steps", "horizons", "problem_draws", "draw_chains", "seed")
-PLATEAU_SETUP = ("steps", "step_factors", "chains", "seed")
-RATE_SETUP = ("steps", "chains", "seed")
+# the rows measured over draws since 2026-12-02 (below); their one-draw set-ups as committed before
+PLATEAU_SETUP = ("steps", "step_factors", "problem_draws", "draw_chains", "seed")
+RATE_SETUP = ("steps", "problem_draws", "draw_chains", "seed")
+BATCH_SETUP = ("batch_sizes", "batch_steps", "problem_draws", "draw_chains", "seed")
+VARIANCE_SETUP = ("batch_sizes", "variance_draws", "problem_draws", "draw_chains", "seed")
+ONE_DRAW_SETUPS = {"plateau": ("steps", "step_factors", "chains", "seed"), "rate": ("steps", "chains", "seed"),
+                   "batch": ("batch_sizes", "batch_steps", "chains", "seed"),
+                   "variance": ("batch_sizes", "variance_draws", "chains", "seed")}
 
 CLAIMS = [
     Claim("C1a", "lecture",
@@ -94,16 +100,16 @@ CLAIMS = [
           GROWS, setup=PLATEAU_SETUP),
     Claim("C3", "lecture", "Larger h reaches its plateau sooner",
           "log-log slope of steps-to-plateau vs h, the least negative over the four problems", SOONER,
-          setup=("steps", "step_factors", "log_points", "chains", "seed")),
+          setup=("steps", "step_factors", "log_points", "problem_draws", "draw_chains", "seed")),
     Claim("C4", "lecture", "Diminishing steps keep converging below every constant-step plateau of the same budget",
           "final last-iterate gap of h_max/√(k+1) or α₀/(k+k₀) / lowest constant-step plateau, worst case",
           BELOW_PLATEAU, setup=PLATEAU_SETUP),
     Claim("C5a", "lecture", "A mini-batch of b cuts the gradient variance by 1/b",
           "log-log slope of E‖ĝ(x*) − ∇F(x*)‖² vs b (ls_iso)", VARIANCE_BY_B,
-          setup=("batch_sizes", "variance_draws", "chains", "seed")),
+          setup=VARIANCE_SETUP),
     Claim("C5b", "lecture", "... and the plateau accordingly",
           "log-log slope of the plateau vs b at h = h_max/4 (ls_iso)", PLATEAU_BY_B,
-          setup=("batch_sizes", "batch_steps", "chains", "seed")),
+          setup=BATCH_SETUP),
     Claim("C6a", "check", "Full-batch GD converges as O(1/k) on a convex problem: F(x_k) − F* ≤ L R²/(2k)",
           "largest gap / (L R²/(2k)) over logged k ≥ 1 and all five problems, GD with step 1/L", UNDER_BOUND,
           setup=("steps", "log_points", "seed")),
@@ -131,10 +137,18 @@ _C2B_WORST = "final gap of the last iterate / of the averaged iterate, worst (pr
 _C2B_DECAYING = ("gap of the last iterate / of the step-weighted average at K, h_max/√(k+1) and α₀/(k+k₀), "
                  "worst (problem, schedule)")
 _BY_ID = {c.id: c for c in CLAIMS}  # as declared before the statistics named their one problem draw
-# rows measured on one problem draw (seed 0): their statistic says so, their interval covers the chains
+# rows that were measured on one problem draw (seed 0), their statistic saying so, their interval
+# covering the chains only; since 2026-12-02 each is measured per problem draw and summarised over draws
 ONE_DRAW = "; on one problem draw, the interval over chains only"
 FIXED_DRAW = ("C1a", "C1b", "C1c", "C1d", "C1e", "C2c", "C3", "C4", "C5a", "C5b", "C6b", "C6c", "C6e", "C6f")
-CLAIMS = [replace(c, statistic=c.statistic + ONE_DRAW) if c.id in FIXED_DRAW else c for c in CLAIMS]
+_MEAN_OVER_DRAWS = "; per problem draw (its own design, noise and optimum) from its chains' means, mean over draws"
+_GEO_OVER_DRAWS = ("; per problem draw (its own design, noise and optimum) from its chains' means, geometric mean "
+                   "over draws")
+OVER_DRAWS = {cid: _GEO_OVER_DRAWS if cid in ("C1d", "C2c", "C4", "C6f") else _MEAN_OVER_DRAWS for cid in FIXED_DRAW}
+_ONE_DRAW_SETUP = {"C1a": "plateau", "C1b": "plateau", "C1c": "plateau", "C1d": "plateau", "C1e": "plateau",
+                   "C2c": "plateau", "C4": "plateau", "C5a": "variance", "C5b": "batch", "C6b": "rate", "C6c": "rate",
+                   "C6e": "rate", "C6f": "rate"}
+CLAIMS = [replace(c, statistic=c.statistic + OVER_DRAWS[c.id]) if c.id in FIXED_DRAW else c for c in CLAIMS]
 _ISSUE_13 = "recorded late: made in commit ed0bea8 (2026-11-23) without a ledger entry"
 _BOUND_IS_A_THEOREM = ("a theorem's bound for the averaged iterate, measured over the bound with R and G² measured "
                        "on the run (G² the largest logged chain-mean ‖ĝ_k‖²): the ratio can exceed 1 only through a "
@@ -152,6 +166,26 @@ ONE_DRAW_VALUES = {"C1a": "1.066 [1.059, 1.073] holds", "C1b": "1.062 [1.053, 1.
                    "C5a": "-0.9996 [-1.001, -0.9984] holds", "C5b": "-1.035 [-1.038, -1.031] holds",
                    "C6b": "-0.5254 [-0.5613, -0.4957] holds", "C6c": "-1.002 [-1.02, -0.9831] holds",
                    "C6e": "-0.6153 [-0.6355, -0.5948] holds", "C6f": "0.9904 [0.9606, 1.018] holds"}
+# value [CI] verdict of the same rows measured over problem draws (the default run of 2026-12-02)
+DRAWN_VALUES = {"C1a": "1.062 [1.056, 1.069] holds", "C1b": "1.059 [1.049, 1.07] holds",
+                "C1c": "1.067 [1.06, 1.074] holds", "C1d": "0.9906 [0.9738, 1.022] holds",
+                "C1e": "1.144 [1.141, 1.148] holds", "C2c": "7.367 [5.475, 9.912] holds",
+                "C3": "-1.068 [-1.082, -1.055] holds", "C4": "0.2883 [0.278, 0.299] holds",
+                "C5a": "-0.9998 [-1.001, -0.9983] holds", "C5b": "-1.034 [-1.041, -1.027] holds",
+                "C6b": "-0.5313 [-0.5662, -0.4963] holds", "C6c": "-0.9915 [-1.014, -0.9692] holds",
+                "C6e": "-0.5969 [-0.6097, -0.584] holds", "C6f": "1.01 [0.9824, 1.038] holds"}
+_OVER_DRAWS_WHY = ("the interval covered the SGD chains on one problem draw only, and an independent draw of a C "
+                   "problem fell outside such an interval (C2b); now every draw has its own design, noise and optimum "
+                   "(the stream ('draw', d)), the statistic is taken per draw from that draw's chains and the "
+                   "interval is over the draws, so it covers the problem as well as the chains")
+_DRAW_SETUP_WHY = ("measured over problem_draws problem draws of draw_chains chains each (10 × 32, the cost of the "
+                   "256 chains on one draw; all draws in one batched run) instead of 256 chains on one draw")
+_SF, _BS = "step_factors=0.03125,0.0625,0.125,0.25,0.5,1", "batch_sizes=1,2,4,8,16,32"
+_DRAWS, _CHAINS = "problem_draws=10; draw_chains=32; seed=0", "chains=256; seed=0"
+_SETUPS = {"plateau": f"steps=20000; {_SF}; {{}}", "rate": "steps=20000; {}", "batch": f"{_BS}; batch_steps=6000; {{}}",
+           "variance": f"{_BS}; variance_draws=1000; {{}}", "reach": f"steps=20000; {_SF}; log_points=25; {{}}"}
+_OLD_SETUP = {cid: _SETUPS[_ONE_DRAW_SETUP.get(cid, "reach")].format(_CHAINS) for cid in FIXED_DRAW}
+_NEW_SETUP = {cid: _SETUPS[_ONE_DRAW_SETUP.get(cid, "reach")].format(_DRAWS) for cid in FIXED_DRAW}
 AMENDMENTS = [
     Amendment("C2b", "2026-11-22", old=signature(_C2B_FIRST, "≤ 1.1"), new=signature(_C2B_WORST, "≤ 1.1"),
               why="made after the first default baseline (commit fcbd5b1), which had it hold at 0.61: judge 'the "
@@ -276,6 +310,12 @@ AMENDMENTS = [
                 why="the statistic now says it is measured on one problem draw: its interval covers the SGD chains, "
                     "not the draw of the design, noise and optimum (C2b and C2d are measured over draws)",
                 was=ONE_DRAW_VALUES[cid], now=ONE_DRAW_VALUES[cid]) for cid in FIXED_DRAW],
+    # --- the one-draw rows measured over problem draws ----------------------------------------------
+    *[Amendment(cid, "2026-12-02", old=signature(_BY_ID[cid].statistic + ONE_DRAW, _BY_ID[cid].rule.region()),
+                new=signature(_BY_ID[cid].statistic + OVER_DRAWS[cid], _BY_ID[cid].rule.region()),
+                why=_OVER_DRAWS_WHY, was=ONE_DRAW_VALUES[cid], now=DRAWN_VALUES[cid]) for cid in FIXED_DRAW],
+    *[Amendment(cid, "2026-12-02", old=_OLD_SETUP[cid], new=_NEW_SETUP[cid], what="setup", why=_DRAW_SETUP_WHY,
+                was=ONE_DRAW_VALUES[cid], now=DRAWN_VALUES[cid]) for cid in FIXED_DRAW],
 ]
 
 # SGD on a convex problem contracts, so float noise does not grow; what differs across
@@ -299,8 +339,9 @@ class Config:
     log_points: int = 25  # log-spaced logged steps over [1, K]
     boot: int = 1000  # bootstrap resamples per interval
     seed: int = 0  # the root of every named stream
-    # C2b, C2d: problem draws (each its own design, noise, optimum), chains per draw and schedule
-    problem_draws: int = option(10, "problem draws for C2b and C2d")  # the interval covers the problem
+    # problem draws (each its own design, noise, optimum), chains per draw and schedule: every row but
+    # the checks C2a, C6a, C6d (and the figures), which use the fixed draw of ``seed`` with ``chains`` chains
+    problem_draws: int = option(10, "problem draws (each its own design, noise, optimum) for every row but the checks")
     draw_chains: int = 32  # per draw and schedule: 10 × 32 chains, the cost of the 256 on one draw
     horizons: tuple[float, ...] = (0.1, 1.0)  # C2b, C2d judged at K (the headline) and at K/10
 
@@ -319,6 +360,10 @@ def validate(cfg: Config) -> None:
         raise ValueError(f"--steps {cfg.steps} is too few to see a plateau; expected at least 200")
     if cfg.batch_steps < 20:
         raise ValueError(f"--batch-steps {cfg.batch_steps} is too few; expected at least 20")
+    if cfg.problem_draws < 2 or cfg.draw_chains < 1:
+        raise ValueError("the rows measured over problem draws need at least 2 draws of at least 1 chain")
+    if not any(abs(h - 0.1) < 1e-12 for h in cfg.horizons) or not any(abs(h - 1) < 1e-12 for h in cfg.horizons):
+        raise ValueError("horizons must include 0.1 and 1 (C2c compares K with K/10)")
     if max(cfg.step_factors) > 1 or min(cfg.step_factors) <= 0:
         raise ValueError("step factors must lie in (0, 1] (fractions of h_max)")
 
@@ -333,6 +378,7 @@ def units(cfg: Config) -> list[dict]:
             + [dict(part="constant", problem=p) for p in ("logistic", "logistic_l2", "ls_iso", "ls_ill")]
             + [dict(part="decaying", problem=p) for p in ("logistic_l2", "ls_flat", "logistic", "ls_iso", "ls_ill")]
             + [dict(part="batch", batch=b) for b in sorted(cfg.batch_sizes, reverse=True)]
+            + [dict(part="batch_draws", batch=b) for b in sorted(cfg.batch_sizes, reverse=True)]
             + [dict(part="theory", problem=p) for p in (*LEAST_SQUARES, "ls_flat")])
 
 
@@ -346,6 +392,8 @@ def run_unit(cfg: Config, unit: dict) -> dict[str, pd.DataFrame]:
         return draws.draws_unit(cfg, unit["problem"])
     if part == "batch":
         return batches.batch_unit(cfg, unit["batch"])
+    if part == "batch_draws":
+        return draws.batch_draws_unit(cfg, unit["batch"])
     if unit["problem"] == "ls_flat":
         return rates.exact_noise(cfg, unit["problem"])
     return plateaus.exact_plateaus(cfg, unit["problem"])
@@ -355,23 +403,44 @@ def run_unit(cfg: Config, unit: dict) -> dict[str, pd.DataFrame]:
 
 def estimate(tables: dict[str, pd.DataFrame], cfg: Config) -> dict[str, Estimate]:
     return {
+        "C1a": draws.slope_vs_h(tables, "ls_iso", SMALL_H),
+        "C1b": draws.slope_vs_h(tables, "ls_ill", SMALL_H),
+        "C1c": draws.slope_vs_h(tables, "logistic", SMALL_H),
+        "C1d": stats.every_group(draws.measured_over_exact(tables), MATCHES),
+        "C1e": draws.smallest_slope_vs_h(tables),
+        "C2a": averaging.average_over_bound(tables, "constant"),
+        "C2b": draws.last_over_average(tables, cfg, constant=False),
+        "C2c": draws.growth_of_advantage(tables),
+        "C2d": draws.last_over_average(tables, cfg, constant=True),
+        "C3": draws.least_negative_reach_slope(tables),
+        "C4": draws.decaying_over_lowest_plateau(tables),
+        "C5a": draws.slope_vs_b(tables, "grad_variance"),
+        "C5b": draws.slope_vs_b(tables, "plateau"),
+        "C6a": rates.gd_over_bound(tables),
+        "C6b": draws.noise_slope(tables, "ls_flat", "inv_sqrt"),
+        "C6c": draws.noise_slope(tables, "logistic_l2", "inv"),
+        "C6d": averaging.average_over_bound(tables, "inv_sqrt"),
+        "C6e": draws.noise_slope(tables, "logistic_l2", "inv_sqrt"),
+        "C6f": draws.noise_over_exact(tables, "ls_flat", "inv_sqrt"),
+    }
+
+
+def one_draw_estimates(tables: dict[str, pd.DataFrame], cfg: Config) -> dict[str, Estimate]:
+    """The same rows on the fixed draw of seed ``cfg.seed`` with ``cfg.chains`` chains, intervals
+    over chains only (the statistics before 2026-12-02): the method text cites them beside the rows."""
+    return {
         "C1a": plateaus.slope_vs_h(tables, "ls_iso", SMALL_H, cfg.boot),
         "C1b": plateaus.slope_vs_h(tables, "ls_ill", SMALL_H, cfg.boot),
         "C1c": plateaus.slope_vs_h(tables, "logistic", SMALL_H, cfg.boot),
         "C1d": stats.every_group(plateaus.measured_over_exact(tables), MATCHES),
         "C1e": plateaus.smallest_slope_vs_h(tables, cfg.boot),
-        "C2a": averaging.average_over_bound(tables, "constant"),
-        "C2b": draws.last_over_average(tables, cfg, constant=False),
         "C2c": averaging.smallest_growth_of_advantage(tables, cfg.boot),
-        "C2d": draws.last_over_average(tables, cfg, constant=True),
         "C3": plateaus.least_negative_reach_slope(tables),
         "C4": averaging.decaying_over_lowest_plateau(tables, cfg.boot),
         "C5a": batches.slope_vs_b(tables, "grad_variance", cfg.boot),
         "C5b": batches.slope_vs_b(tables, "plateau", cfg.boot),
-        "C6a": rates.gd_over_bound(tables),
         "C6b": rates.noise_slope(tables, "ls_flat", "inv_sqrt", cfg.boot),
         "C6c": rates.noise_slope(tables, "logistic_l2", "inv", cfg.boot),
-        "C6d": averaging.average_over_bound(tables, "inv_sqrt"),
         "C6e": rates.noise_slope(tables, "logistic_l2", "inv_sqrt", cfg.boot),
         "C6f": rates.noise_over_exact(tables, "ls_flat", "inv_sqrt", cfg.boot),
     }
@@ -379,7 +448,10 @@ def estimate(tables: dict[str, pd.DataFrame], cfg: Config) -> dict[str, Estimate
 
 def facts(tables: dict[str, pd.DataFrame], cfg: Config) -> dict[str, float | int | str]:
     """The numbers the method text cites beside the claims' own values."""
-    return plateaus.facts(tables) | averaging.facts(tables) | rates.facts(tables, cfg) | draws.facts(tables, cfg)
+    one = {f"one_draw_{cid}": f"{est.value:.4g} [{est.ci_low:.4g}, {est.ci_high:.4g}]"
+           for cid, est in one_draw_estimates(tables, cfg).items()}
+    return (plateaus.facts(tables) | averaging.facts(tables) | rates.facts(tables, cfg) | draws.facts(tables, cfg)
+            | one)
 
 
 # --- the figures -----------------------------------------------------------------------------

@@ -227,7 +227,43 @@ def run_chains(problem: Problem, x0: torch.Tensor, schedule: Schedule, seeds, st
         return _run_chains(problem, x0, schedule, seeds, steps, batch, log_at, chunk, average_at)
 
 
-def _run_chains(problem, x0, schedule, seeds, steps, batch, log_at, chunk, average_at=None) -> Trace:
+def run_chains_stacked(problems, owner, x0: torch.Tensor, schedule: Schedule, seeds, steps: int, batch: int = 1,
+                       log_at=None, chunk: int = 512, average_at=None) -> Trace:
+    """:func:`run_chains` over several problems at once: chain c runs on ``problems[owner[c]]``
+    from row c of ``x0`` (C, d) (or one (d,) start for all).
+
+    The problems must share n, d, kind and λ (draws of one design): their rows are stacked into
+    one (P·n, d) matrix and chain c's indices are offset by owner[c]·n, so every chain draws the
+    same rows and takes the same steps as when run alone on its problem (bit for bit), and logs
+    the same gaps up to the summation order of a product over a different number of rows (gaps
+    are evaluated per problem). Many small problems then cost one batched run, not P.
+    """
+    owner = np.asarray(owner, dtype=np.int64)
+    first = problems[0]
+    if any((p.n, p.d, p.kind, p.l2) != (first.n, first.d, first.kind, first.l2) for p in problems):
+        raise ValueError("stacked problems must share n, d, kind and l2")
+    if owner.shape != (len(np.asarray(seeds)),) or owner.min() < 0 or owner.max() >= len(problems):
+        raise ValueError("owner must give each chain a problem index")
+    stacked = Problem("stacked", first.kind, torch.cat([p.A for p in problems]), torch.cat([p.y for p in problems]),
+                      l2=first.l2)
+    members = [np.flatnonzero(owner == i) for i in range(len(problems))]
+
+    def evaluate(X: torch.Tensor) -> torch.Tensor:
+        out = X.new_empty(X.shape[0])
+        for p, rows in zip(problems, members):
+            if rows.size:
+                out[rows] = excess(p, X[rows])
+        return out
+
+    with one_thread(), torch.no_grad():
+        return _run_chains(stacked, x0, schedule, seeds, steps, batch, log_at, chunk, average_at,
+                           offset=owner * first.n, evaluate=evaluate, rows_per_problem=first.n)
+
+
+def _run_chains(problem, x0, schedule, seeds, steps, batch, log_at, chunk, average_at=None, offset=None,
+                evaluate=None, rows_per_problem=None) -> Trace:
+    if evaluate is None:
+        evaluate = lambda X: excess(problem, X)  # noqa: E731
     seeds = np.asarray(seeds)
     C = len(seeds)
     if len(schedule.a) == 1 and C > 1:
@@ -238,7 +274,7 @@ def _run_chains(problem, x0, schedule, seeds, steps, batch, log_at, chunk, avera
     logged = set(log_at.tolist())
     averaged = logged if average_at is None else set(np.asarray(average_at, dtype=int).tolist())
     A, y, kind, l2 = problem.A, problem.y, problem.kind, problem.l2
-    x = x0.to(DTYPE).expand(C, -1).clone()
+    x = x0.to(DTYPE).expand(C, -1).clone()  # one start for all chains, or one row per chain
     x_avg = x.clone()
     weight = torch.from_numpy(schedule.steps(0, 1)[0]).unsqueeze(-1)  # Σ_{i≤k} α_i, (C, 1)
     nan = torch.full((C,), math.nan, dtype=DTYPE)
@@ -246,8 +282,10 @@ def _run_chains(problem, x0, schedule, seeds, steps, batch, log_at, chunk, avera
     for start in range(0, steps + 1, chunk):
         count = min(chunk, steps + 1 - start)
         # (count, C·b), contiguous per step: index_select is far cheaper than fancy indexing
-        idx = torch.from_numpy(np.ascontiguousarray(
-            chain_indices(seeds, start, count, batch, problem.n).transpose(1, 0, 2).reshape(count, -1)))
+        rows_at = chain_indices(seeds, start, count, batch, problem.n if offset is None else rows_per_problem)
+        if offset is not None:
+            rows_at += offset[:, None, None]
+        idx = torch.from_numpy(np.ascontiguousarray(rows_at.transpose(1, 0, 2).reshape(count, -1)))
         alphas = torch.from_numpy(schedule.steps(start, count + 1)).unsqueeze(-1)  # (count + 1, C, 1)
         for j in range(count):
             k = start + j
@@ -264,8 +302,8 @@ def _run_chains(problem, x0, schedule, seeds, steps, batch, log_at, chunk, avera
             if l2:
                 g += l2 * x
             if k in logged:
-                gap_last.append(excess(problem, x))
-                gap_avg.append(excess(problem, x_avg) if k in averaged else nan)
+                gap_last.append(evaluate(x))
+                gap_avg.append(evaluate(x_avg) if k in averaged else nan)
                 grad_sq.append((g * g).sum(1))
             if k == steps:
                 break
