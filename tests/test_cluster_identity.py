@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from dlclaims.suite import contract, runner
+from test_runner import ON_DASK_BY_DEFAULT
 
 pytest.importorskip("distributed", reason="the Dask extra (make test installs it)")
 
@@ -14,10 +15,6 @@ def csv_bytes(directory: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(directory.glob("*.csv"))}
 
 
-# On Dask in `make test`: three families that between them use every kind of unit (torch nets and
-# Hessians, numpy chains, packaged data with sklearn); every family's identity across processes
-# is tested in test_runner (one worker against two), the rest on Dask in `make test-slow`.
-ON_DASK_BY_DEFAULT = {"bn-hessian", "sgd-uncertainty", "regularisation-data"}
 
 
 @pytest.mark.parametrize("name", [n if n in ON_DASK_BY_DEFAULT else pytest.param(n, marks=pytest.mark.slow)
