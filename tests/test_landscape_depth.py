@@ -100,7 +100,7 @@ CFG = ld.Config(goe_n_max=4, goe_boot=200, sigmas=(1e-8, 1e-4), slope_sigmas=(1e
 
 def hand_tables(escape_share=1.0, hb_global=0.7, stuck=0, plain_y=0.0, acc_spread=0.02, plain_deep=1.6,
                 residual_deep=0.85, shallow_final=1.0, small_spread=0.04, large_acc_spread=0.004, still_moving=0.001,
-                raw_spikes=8, cliff=50.0):
+                raw_spikes=8, cliff=50.0, clipped_loss=1.9):
     n = np.arange(1, 5)
     goe = pd.DataFrame(dict(n=n, draws=10**6, minima=np.round(1e6 * np.exp(-ld.THETA * n**2)).astype(int)))
     rows = []
@@ -137,7 +137,7 @@ def hand_tables(escape_share=1.0, hb_global=0.7, stuck=0, plain_y=0.0, acc_sprea
     rnn = pd.DataFrame([dict(rho=2.0, lr=lr, clipped=clipped, seed=s, spike=not clipped and s < raw_spikes,
                              spikes=int(not clipped and s < raw_spikes), finite=True,
                              cliff_ratio=cliff * (1 + 0.1 * (s % 3)), median_grad=1.0, max_grad=cliff,
-                             final_loss=(2.2 if clipped else 2.6) + 0.01 * (s % 4), initial_loss=2.4)
+                             final_loss=(clipped_loss if clipped else 2.6) + 0.01 * (s % 4), initial_loss=2.4)
                         for lr in CFG.rnn_lrs for clipped in (False, True) for s in range(CFG.rnn_seeds)])
     return {"width": width, "rnn": rnn, "init_seeds": runs, "depth": depth, "identity": identity, "goe": goe, "saddle_plain": pd.DataFrame([dict(steps=2000, max_abs_y=plain_y, final_x=0.0)]),
             "saddle_escape": pd.DataFrame(rows),
@@ -247,6 +247,8 @@ def test_unfinished_runs_or_no_cliffs_make_their_rows_untestable():
     assert got["I7p"] == "fails" and got["I7a"] == got["I7b"] == "untestable"
     got = verdicts(hand_tables(cliff=2.0))
     assert got["I12p"] == "fails" and got["I12a"] == got["I12b"] == "untestable"
+    got = verdicts(hand_tables(clipped_loss=math.log(10) - 0.02))  # cliffs, but a net that learned nothing
+    assert got["I12p"] == "holds" and got["I12-learns"] == "fails" and got["I12a"] == got["I12b"] == "untestable"
 
 
 # --- the spread against width (I7) and the RNN (I12) -----------------------------------------------------
