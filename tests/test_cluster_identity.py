@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from dlclaims.suite import contract, runner
-from test_runner import ON_DASK_BY_DEFAULT
+from test_worker_identity import ON_DASK_BY_DEFAULT
 
 pytest.importorskip("distributed", reason="the Dask extra (make test installs it)")
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dlclaims.suite import cli, contract, results, runner
+from dlclaims.suite import cli, results, runner
 
 TOY = Path(__file__).parent / "toy" / "toy.py"
 
@@ -39,21 +39,6 @@ def csv_bytes(directory: Path) -> dict[str, bytes]:
 def complete(directory: Path) -> bool:
     names = {p.name for p in directory.iterdir()}
     return {"meta.json", "claims.csv", "values.csv"} <= names
-
-
-# On Dask in `make test` (test_cluster_identity): three families that between them use every kind
-# of unit (torch nets and Hessians, numpy chains, packaged data with sklearn), compared there with
-# one worker; the other families' identity across processes is tested here (one worker against
-# two). Each test's other half runs in `make test-slow`.
-ON_DASK_BY_DEFAULT = {"bn-hessian", "sgd-uncertainty", "regularisation-data"}
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in ON_DASK_BY_DEFAULT else n
-                                  for n in contract.names()])
-def test_every_analysis_writes_the_same_tables_on_one_worker_and_on_two(quick_run, name):
-    one, two = quick_run(name, workers=1), quick_run(name, workers=2)
-    assert csv_bytes(one) == csv_bytes(two)
-    assert csv_bytes(one), "no tables written"
 
 
 def test_units_run_in_worker_processes_and_in_unit_order(toy):
