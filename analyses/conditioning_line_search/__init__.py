@@ -258,7 +258,8 @@ FULL = Config(bootstrap=1000, mlp_starts=300, far_starts=200, chains=50, spectra
 
 QUICK = Config(bootstrap=20, quadratics=5, starts=3, mlp_starts=20, eta0_grid=3,
                far_starts=10, chains=5, sgd_checkpoints=(100, 300), spectra=5, toy_starts=20, lines=10,
-               wolfe_starts=5, wolfe_iters=100, wolfe_data=("raw",), lbfgs_seeds=2, lbfgs_epochs=5,
+               wolfe_starts=5, wolfe_iters=100, wolfe_data=("raw",), lbfgs_seeds=2, lbfgs_epochs=2,
+               lbfgs_batch_sizes=(32, 0),
                adam_lrs=(1e-2,), sep_windows=(1000, 10000))
 
 
