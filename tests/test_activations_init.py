@@ -84,6 +84,54 @@ def dying_table(c, died, revived, leaky_dead):
     return pd.DataFrame(rows)
 
 
+def failing_table(c, failed_share, failed_at_he):
+    """H6b's table: at every s > 1 the first ``failed_share`` of the seeds fail, at s = 1 ``failed_at_he``."""
+    rows = []
+    for scale in (1.0, *c.fail_scales):
+        n_failed = round((failed_at_he if scale == 1.0 else failed_share) * c.fail_seeds)
+        for seed in range(c.fail_seeds):
+            bad = seed < n_failed
+            rows.append(dict(seed=seed, scale=scale, first_loss=2.3, finite=not bad, steps_finite=2 if bad else 200,
+                             last_loss=math.nan if bad else 1.8, failed=bad))
+    return pd.DataFrame(rows)
+
+
+def normal_table(c, normal_minus_uniform, uniform_minus_old):
+    """H9c's table: per seed and depth the three inits' test accuracies, with a ±0.002 paired wobble."""
+    rows = []
+    for depth in c.normal_depths:
+        for seed in range(c.train_seeds):
+            base, w = 0.5 + 0.01 * (seed % 4), 0.002 * (seed % 3 - 1)
+            accs = {"he_uniform": base, "he_normal": base + normal_minus_uniform + w,
+                    "old": base - uniform_minus_old + w}
+            rows += [dict(seed=seed, init=i, depth=depth, test_acc=a, train_loss=1.0) for i, a in accs.items()]
+    return pd.DataFrame(rows)
+
+
+def saturation_table(c, peak):
+    """H1d's table: the top layer's saturated share is 0 at step 0, ``peak`` (± 0.01 per seed) at step 5."""
+    rows = []
+    for init in c.sat_inits:
+        for seed in range(c.train_seeds):
+            for step, share in ((0, 0.0), (5, peak + 0.01 * (seed % 3 - 1)), (10, peak / 2)):
+                rows.append(dict(seed=seed, init=init, step=step, top_saturated=share, loss=2.3))
+    return pd.DataFrame(rows)
+
+
+def centring_table(c, sigmoid_slower, raw_slower):
+    """H2b's table: steps to the target fall with the lr to a best lr inside the grid (the fourth), the
+    sigmoid arm takes ``sigmoid_slower`` ×, the raw-input arm ``raw_slower`` × the centred arm's, ±2% per seed."""
+    rows = []
+    for batch in c.centring_batches:
+        grid = ai.centring.lr_grid(c, batch)
+        for k, lr in enumerate(grid):
+            for seed in range(c.train_seeds):
+                base = 400.0 * (1 + 0.2 * abs(k - 3)) * (1 + 0.02 * (seed % 3 - 1))
+                for arm, factor in (("sigmoid", sigmoid_slower), ("centred", 1.0), ("raw", raw_slower)):
+                    rows.append(dict(arm=arm, lr=lr, seed=seed, batch=batch, steps_to_target=base * factor))
+    return pd.DataFrame(rows)
+
+
 def hand_made_cases():
     c = cfg()
 
@@ -104,11 +152,17 @@ def hand_made_cases():
         return 2.0 if v["init"] == "two_over_root_n" else 1.0
 
     holds = {"layers": layers_table(c, holds_grad, holds_moment, "n_out"), "exact": exact_table(),
-             "training": training_table(c, 0.6, 0.2), "dying": dying_table(c, 0.2, 0.02, 0.0)}
+             "training": training_table(c, 0.6, 0.2), "dying": dying_table(c, 0.2, 0.02, 0.0),
+             "failing": failing_table(c, 1.0, 0.0), "normal": normal_table(c, 0.0, 0.2),
+             "saturation": saturation_table(c, 0.9), "centring": centring_table(c, 1.8, 1.5)}
     fails = {"layers": layers_table(c, fails_grad, fails_moment, "n_in"), "exact": exact_table(),
-             "training": training_table(c, 0.4, 0.39), "dying": dying_table(c, 0.01, 0.5, 0.01)}
+             "training": training_table(c, 0.4, 0.39), "dying": dying_table(c, 0.01, 0.5, 0.01),
+             "failing": failing_table(c, 0.1, 0.0), "normal": normal_table(c, 0.05, 0.2),
+             "saturation": saturation_table(c, 0.1), "centring": centring_table(c, 1.0, 1.5)}
     relu_vanishes = {"layers": layers_table(c, lambda v: 0.5, holds_moment, "n_in"), "exact": exact_table(),
-                     "training": training_table(c, 0.6, 0.2), "dying": dying_table(c, 0.2, 0.02, 0.0)}
+                     "training": training_table(c, 0.6, 0.2), "dying": dying_table(c, 0.2, 0.02, 0.0),
+                     "failing": failing_table(c, 1.0, 0.2), "normal": normal_table(c, 0.0, 0.0),
+                     "saturation": saturation_table(c, 0.9), "centring": centring_table(c, 1.8, 1.0)}
     return [("lecture rows hold", holds, c), ("lecture rows fail", fails, c),
             ("ReLU's gradient vanishes", relu_vanishes, c)]
 
@@ -122,14 +176,17 @@ def test_hand_made_tables_give_the_verdicts_they_were_built_for():
     (_, holds, c), (_, fails, _), (_, vanishes, _) = hand_made_cases()
     v = verdicts(holds, c)
     for cid in ("H1b", "H1a", "H1c", "H5b", "H7", "H8a", "H10a", "H10b", "H11a", "H6a", "H11b", "H9b", "H3a", "H3c",
-                "H3e", "H3b", "H3d", "H5a", "H5d"):
+                "H3e", "H3b", "H3d", "H5a", "H5d", "H6b-ctl", "H6b", "H9c-ctl", "H9c", "H1d-init", "H1d", "H2b-ctl", "H2b"):
         assert v[cid] == "holds", cid
     v = verdicts(fails, c)
-    for cid in ("H1a", "H1c", "H5b", "H7", "H8a", "H10a", "H10b", "H11a", "H3a", "H3c", "H3e"):
+    for cid in ("H1a", "H1c", "H5b", "H7", "H8a", "H10a", "H10b", "H11a", "H3a", "H3c", "H3e", "H6b", "H9c", "H1d", "H2b"):
         assert v[cid] == "fails", cid
     assert v["H8b"] == "holds"
-    assert verdicts(vanishes, c)["H1b"] == "fails"
-    assert verdicts(vanishes, c)["H1a"] == "untestable"
+    v = verdicts(vanishes, c)
+    assert v["H1b"] == "fails" and v["H1a"] == "untestable"
+    # premises: 4 of 20 He runs failing (> a tenth) and old = uniform He make H6b and H9c untestable
+    assert (v["H6b-ctl"], v["H6b"], v["H9c-ctl"], v["H9c"]) == ("fails", "untestable", "fails", "untestable")
+    assert (v["H2b-ctl"], v["H2b"]) == ("fails", "untestable")  # raw inputs as fast as centred ones
 
 
 def test_profile_matches_a_hand_computed_forward_and_backward():
@@ -232,3 +289,98 @@ def test_dying_run_starts_alive_and_keeps_a_dead_first_layer_unit_dead():
     leaky = ai.dying_run(c, split, 0, c.leak, 1.0)
     assert relu["dead_init"] == 0.0 and relu["revived_l1"] == 0 and leaky["zero_delta"] == 0.0
     assert relu["zero_delta"] >= relu["dead_end"] - 1e-12  # a dead unit has δ = 0 on every input
+
+
+def test_h8s_pooled_factor_reads_the_algebra_not_one_draws_noise():
+    """Pooled over layers and seeds, the Xavier forward factor at 128/512 is n_in·Var[w] (0.4 expanding,
+    1.6 contracting): its interval covers 1 on real nets, and 004's n_out form is 4× off."""
+    c = ai.Config(seeds=4, inputs=64, width=128, depth=6, width_ratios=(4,), narrow=128)
+    v = ai.variant("relu", "xavier", depth=6, width=128, ratio=4)
+    rows = []
+    for seed in range(c.seeds):
+        x, y = ai.inputs_for(c, seed)
+        rows += [dict(seed=seed, **v, **r) for r in ai.profile(x, y, v, torch.Generator().manual_seed(seed))]
+    layers = pd.DataFrame(rows)
+    n_in, n_out = ai.forward_factor_ratio(layers, "n_in"), ai.forward_factor_ratio(layers, "n_out")
+    assert n_in.ci_low <= 1.0 <= n_in.ci_high
+    assert ai.H8_RULE.verdict(n_out) == "fails"
+    assert n_out.value == pytest.approx(4.0, rel=0.1) or n_out.value == pytest.approx(0.25, rel=0.1)
+
+
+def test_coupled_inits_have_their_marginals_and_share_the_uniforms():
+    from scipy import stats as sps
+
+    u = torch.rand((400, 300), generator=torch.Generator().manual_seed(4)).clamp(1e-7, 1 - 1e-7)
+    normal, uniform, old = (ai.sweeps.coupled_weights(u, 400, i) for i in ("he_normal", "he_uniform", "old"))
+    assert float(normal.double().var()) == pytest.approx(2 / 400, rel=0.02)
+    assert float(uniform.double().var()) == pytest.approx(2 / 400, rel=0.02)
+    assert float(uniform.abs().max()) <= math.sqrt(6 / 400)
+    assert torch.allclose(old, uniform / math.sqrt(6), rtol=1e-6)  # the same draw, He's √6 smaller bound
+    ref = sps.norm.ppf(u[:5, :5].double().numpy()) * math.sqrt(2 / 400)
+    assert np.allclose(normal[:5, :5].numpy(), ref, rtol=1e-5)
+    assert sps.kstest(normal.flatten().numpy() / math.sqrt(2 / 400), "norm").pvalue > 1e-3
+
+
+def test_stacked_replicates_do_not_mix_and_match_a_plain_loop():
+    """H6b's stacked runs: seed 0 trained beside seed 1 is seed 0 trained alone, and both match a plain
+    single-net loop written out here (a non-finite replicate cannot leak into another)."""
+    import torch.nn.functional as F
+    from dlclaims.methods import data, training
+    from dlclaims.rng import stream
+
+    c = ai.Config(fail_seeds=2, fail_steps=25, deep=4, fail_width=16)
+    two = ai.sweeps.failing_unit(c, 1.0)
+    one = ai.sweeps.failing_unit(ai.Config(fail_seeds=1, fail_steps=25, deep=4, fail_width=16), 1.0)
+    assert two.iloc[0].to_dict() == pytest.approx(one.iloc[0].to_dict())
+    split = data.split("mnist1d", seed=0)
+    sizes = [40, 16, 16, 16, 16, 10]
+    ws = []
+    for i, (fi, fo) in enumerate(zip(sizes[:-1], sizes[1:])):
+        gen = stream(1, "h6b-weights", i)
+        w = (torch.randn((fi, fo), generator=gen) * math.sqrt(2 / fi) if i < 4
+             else (torch.rand((fi, fo), generator=gen) * 2 - 1) / math.sqrt(fi))
+        ws.append(w.requires_grad_())
+    losses = []
+    for idx in training.random_batches(len(split.y_train), c.batch, 25, stream(1, "h6b-batches")):
+        h = split.x_train[idx]
+        for w in ws[:-1]:
+            h = torch.relu(h @ w)
+        loss = F.cross_entropy(h @ ws[-1], split.y_train[idx])
+        losses.append(float(loss.detach()))
+        for w, g in zip(ws, torch.autograd.grad(loss, ws)):
+            w.data -= c.fail_lr * g
+    assert two.iloc[1].first_loss == pytest.approx(losses[0], rel=1e-5)
+    assert two.iloc[1].last_loss == pytest.approx(np.mean(losses[-20:]), rel=1e-4)
+    assert not two.failed.any()
+
+
+def test_a_failed_run_is_non_finite_or_not_falling():
+    c = ai.Config(fail_seeds=3, fail_steps=20)
+    blown = ai.sweeps.failing_unit(c, 3.0)  # 20 layers × 3: logits ~ 3^20, the first step overflows
+    assert blown.failed.all() and not blown.finite.any() and (blown.steps_finite < 20).all()
+
+
+def test_the_best_lr_is_the_fewest_median_steps_and_a_censored_run_counts_as_the_cap():
+    part = pd.DataFrame(dict(lr=[0.1, 0.1, 0.2, 0.2, 0.4, 0.4], seed=[0, 1, 0, 1, 0, 1],
+                             steps_to_target=[300.0, 500.0, 200.0, math.inf, 250.0, 260.0]))
+    assert ai.centring.best_lr(part) == 0.4  # medians 400, inf, 255
+    assert list(ai.centring.steps_at_best(part[part.lr != 0.4], cap=1000.0)) == [300.0, 500.0]
+    part.loc[3, "steps_to_target"] = 150.0  # 0.2's median becomes 175, the best
+    assert list(ai.centring.steps_at_best(part, cap=1000.0)) == [200.0, 150.0]
+
+
+def test_centred_sigmoid_units_compute_the_same_function_class():
+    """σ(z) − ½ feeding W, b computes what σ(z) feeding W, b − ½·W·1 computes: only the parametrisation
+    (and so the gradient geometry) differs between H2b's arms."""
+    gen = torch.Generator().manual_seed(5)
+    z, w, b = torch.randn(7, 32, generator=gen), torch.randn(32, 10, generator=gen), torch.randn(10, generator=gen)
+    assert torch.allclose((torch.sigmoid(z) - 0.5) @ w + b, torch.sigmoid(z) @ w + (b - 0.5 * w.sum(0)), atol=1e-6)
+
+
+def test_centring_unit_reaches_the_target_and_records_steps_on_the_read_grid():
+    c = ai.Config(train_seeds=2, centring_batches=(32,), centring_batch=32, centring_lr_low=(3.2,),
+                  centring_lrs=(1,), centring_steps=(400,), centring_every=(5,))
+    df = ai.centring.centring_unit(c, 32)
+    assert set(df.arm) == {"sigmoid", "centred", "raw"} and len(df) == 6
+    assert np.isfinite(df.steps_to_target).all() and (df.steps_to_target % 5 == 0).all()
+    assert (df.steps_to_target > 0).all()

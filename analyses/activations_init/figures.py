@@ -8,7 +8,7 @@ import numpy as np
 from dlclaims.methods import mean_field
 from dlclaims.suite import plots, stats
 
-from . import CLAIMS, DIES, KILLED, estimate, net
+from . import CLAIMS, DIES, FAILS_TYPICALLY, KILLED, MAJORITY, TOP_SATURATED, centring, estimate, net
 
 
 def result(tables, cfg, *ids: str) -> str:
@@ -88,4 +88,108 @@ def figure_dying_relu(tables, cfg):
     return fig
 
 
-FIGURES = [figure_gradient_profiles, figure_second_moments, figure_dying_relu]
+@plots.figure("H6b", "H6b-ctl")
+def figure_too_large_init(tables, cfg):
+    """Share of failed trainings (non-finite or not falling loss in fail_steps plain-SGD steps) against
+    the init scale s of He's standard deviation, with Wilson 95% intervals; and the median number of
+    steps the loss stayed finite."""
+    failing = tables["failing"]
+    scales = sorted(failing.scale.unique())
+    share, low, high, finite_steps = [], [], [], []
+    for s in scales:
+        part = failing[failing.scale == s]
+        est = stats.proportion_ci(int(part.failed.sum()), len(part))
+        share.append(est.value)
+        low.append(est.value - est.ci_low)
+        high.append(est.ci_high - est.value)
+        finite_steps.append(float(part.steps_finite.median()))
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.5))
+    ax.errorbar(scales, share, yerr=[low, high], marker="o", capsize=4, color=plots.PALETTE[0])
+    ax.axhline(FAILS_TYPICALLY, color="0.4", lw=0.8, ls="--")
+    ax.set(xlabel="init scale s (hidden weights He × s)", ylabel=f"share of the {cfg.fail_seeds} runs that fail",
+           ylim=(-0.05, 1.05))
+    ax2.plot(scales, finite_steps, marker="o", color=plots.PALETTE[1])
+    ax2.set_yscale("log")
+    ax2.set(xlabel="init scale s", ylabel="steps with a finite loss (median over seeds)")
+    fig.suptitle(f"A too-large init: {cfg.deep}-layer width-{cfg.fail_width} ReLU nets, plain SGD at lr "
+                 f"{cfg.fail_lr:g}, {cfg.fail_steps} steps\n" + result(tables, cfg, "H6b-ctl", "H6b"))
+    fig.tight_layout()
+    return fig
+
+
+@plots.figure("H1d", "H1d-init")
+def figure_top_saturation(tables, cfg):
+    """Share of the top hidden layer's sigmoid outputs below 0.05 at every step (each step's batch), mean
+    over seeds with its 95% band, per init; and the training loss beside it."""
+    sat = tables["saturation"]
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.5))
+    labels = {"old": "old U(±1/√n)", "xavier": "Xavier (normalised)"}
+    for i, init in enumerate(sorted(sat.init.unique())):
+        part = sat[sat.init == init]
+        plots.band_from(ax, part, "step", "top_saturated", labels.get(init, init), color=plots.PALETTE[i])
+        plots.band_from(ax2, part, "step", "loss", labels.get(init, init), color=plots.PALETTE[i])
+    ax.axhline(MAJORITY, color="0.4", lw=0.8, ls="--")
+    ax.set(xlabel="SGD step", ylabel=f"share of top-layer outputs < {TOP_SATURATED:g}", ylim=(-0.05, 1.05))
+    ax2.set(xlabel="SGD step", ylabel="training loss (the step's batch)")
+    ax.legend(loc="lower right", fontsize=9)
+    fig.suptitle(f"Top hidden layer of a {cfg.sat_depth}-layer sigmoid net in training (lr {cfg.sat_lr:g})\n"
+                 + result(tables, cfg, "H1d-init", "H1d"))
+    fig.tight_layout()
+    return fig
+
+
+@plots.figure("H9c", "H9c-ctl")
+def figure_normal_or_uniform(tables, cfg):
+    """Test accuracy per seed after training from He normal, He uniform and the old U(±1/√n), per depth;
+    lines join one seed's runs (the paired design)."""
+    normal = tables["normal"]
+    depths = sorted(normal.depth.unique())
+    fig, axes = plt.subplots(1, len(depths), figsize=(5 * len(depths) + 1, 4.5), sharey=True, squeeze=False)
+    order = list(cfg.normal_inits)
+    for ax, depth in zip(axes[0], depths):
+        wide = normal[normal.depth == depth].pivot(index="seed", columns="init", values="test_acc")[order]
+        for _, row in wide.iterrows():
+            ax.plot(range(len(order)), row.to_numpy(), color="0.7", lw=0.8)
+        ax.plot(range(len(order)), wide.mean().to_numpy(), "o-", color=plots.PALETTE[0], lw=2, label="mean")
+        ax.set_xticks(range(len(order)), ["He normal", "He uniform", "old U(±1/√n)"])
+        ax.set(title=f"{depth} hidden layers", ylabel="test accuracy (1000 MNIST-1D examples)")
+    fig.suptitle("Normal or uniform He: test accuracy after training, per seed\n"
+                 + result(tables, cfg, "H9c-ctl", "H9c"))
+    fig.tight_layout()
+    return fig
+
+
+@plots.figure("H2b", "H2b-ctl")
+def figure_centring(tables, cfg):
+    """Steps to training loss 0.3 against the lr (median over seeds, runs that never got there drawn at the
+    cap), sigmoid and σ − ½ hidden units and the raw-input control, one panel per batch size; the
+    filled marker is each arm's best lr, where the rows compare them."""
+    cen = tables["centring"]
+    batches = sorted(cen.batch.unique())
+    fig, axes = plt.subplots(1, len(batches), figsize=(5.5 * len(batches) + 1, 4.5), squeeze=False)
+    labels = {"sigmoid": "σ units, centred inputs", "centred": "σ − ½ units, centred inputs",
+              "raw": "σ − ½ units, raw inputs (control)"}
+    for ax, batch in zip(axes[0], batches):
+        part = cen[cen.batch == batch]
+        cap = cfg.centring_steps[cfg.centring_batches.index(batch)]
+        for i, arm in enumerate(a for a in labels if a in set(part.arm)):
+            medians = part[part.arm == arm].groupby("lr").steps_to_target.median().clip(upper=cap)
+            ax.plot(medians.index, medians.to_numpy(), "o-", mfc="white", color=plots.PALETTE[i], label=labels[arm])
+            best = centring.best_lr(part[part.arm == arm])
+            ax.plot([best], [medians[best]], "o", color=plots.PALETTE[i], ms=9)
+        ax.axhline(cap, color="0.4", lw=0.8, ls="--")
+        ax.set_xscale("log")
+        grid = sorted(part.lr.unique())
+        ax.minorticks_off()
+        ax.set_xticks(grid, [f"{lr:.2g}" for lr in grid])
+        ax.set_ylim(0, cap * 1.05)
+        ax.set(xlabel="learning rate (plain SGD)", ylabel="steps to training loss 0.3 (median)", title=f"batch {batch}")
+    axes[0][0].legend(fontsize=9)
+    fig.suptitle(f"Zero-centred units and inputs on the 8×8 digits ({cfg.train_seeds} seeds)\n"
+                 + result(tables, cfg, "H2b-ctl", "H2b"))
+    fig.tight_layout()
+    return fig
+
+
+FIGURES = [figure_gradient_profiles, figure_second_moments, figure_dying_relu, figure_too_large_init,
+           figure_top_saturation, figure_normal_or_uniform, figure_centring]
