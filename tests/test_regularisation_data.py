@@ -51,7 +51,8 @@ def hand_tables(k3a=0.05, k4_momentum=0.0, rise=0.5, bias=0.0, aug_gain=0.1, inv
     per_set = pd.DataFrame([dict(n=n, lam=lam, set=s, error=1.0 + CFG.bv_noise**2 + w, fit_error=1.0 + w)
                             for n in CFG.bv_n for lam in lams for s, w in zip(SEEDS, WOBBLE)])
     probes = pd.DataFrame([dict(seed=s, labels=k, source_acc=0.98 + w, probe_source_2=0.9 + w, probe_random_2=0.8,
-                                probe_random_1=0.8, probe_source_1=0.9 + k12_gap + w, scratch=0.9 - k10_gain)
+                                probe_random_1=0.8, probe_source_1=0.9 + k12_gap + w, scratch=0.9 - k10_gain,
+                                probe_shuffled_2=0.8 - w, shuffled_source_acc=0.2)
                            for s, w in zip(SEEDS, WOBBLE) for k in CFG.labels])
     ft = pd.DataFrame([dict(seed=s, rate=r, steps=t, source_acc_before=0.98, target_acc=0.9 + w,
                             forgetting=0.5 + w - (k11_gap if r == "lr/10" else 0.0))
@@ -159,11 +160,45 @@ def test_probe_matches_a_hand_separable_case_and_features_are_relu_layers():
 
 def test_transfer_split_is_disjoint_and_stratified():
     transfer = __import__(rd.__name__ + ".transfer", fromlist=["transfer"])
-    sp = transfer.split()
+    cfg = rd.Config()
+    sp = transfer.split(cfg)
+    x, y = transfer.data.arrays(cfg.tr_data)
+    assert sp["src_train"][0].shape[1] == 784
     assert sorted(set(sp["src_train"][1].tolist())) == list(range(5)) == sorted(set(sp["pool"][1].tolist()))
-    assert np.bincount(sp["tgt_test"][1].numpy()).tolist() == [transfer.TARGET_TEST] * 5
-    assert len(sp["src_train"][1]) + len(sp["src_test"][1]) + len(sp["pool"][1]) + len(sp["tgt_test"][1]) == 1797
-    assert min(np.bincount(sp["pool"][1])) >= 100  # the largest label count fits
+    assert np.bincount(sp["src_test"][1].numpy()).tolist() == [cfg.tr_source_test] * 5
+    assert np.bincount(sp["tgt_test"][1].numpy()).tolist() == [cfg.tr_target_test] * 5
+    assert len(sp["src_train"][1]) + len(sp["src_test"][1]) + len(sp["pool"][1]) + len(sp["tgt_test"][1]) == len(y)
+    assert min(np.bincount(sp["pool"][1])) >= max(cfg.labels)  # the largest label count fits
+    rows = lambda a: {r.tobytes() for r in np.asarray(a)}  # noqa: E731 — no image in two parts
+    parts = [rows(sp["src_train"][0]), rows(sp["src_test"][0]), rows(sp["pool"][0]), rows(sp["tgt_test"][0])]
+    assert sum(map(len, parts)) == len(set().union(*parts))
+
+
+def test_a_split_the_classes_cannot_give_is_refused():
+    transfer = __import__(rd.__name__ + ".transfer", fromlist=["transfer"])
+    with pytest.raises(ValueError, match="smallest class"):
+        transfer.split(rd.Config(tr_target_test=401))  # 401 + 100 labels > 500 digits per class
+    assert len(transfer.split(rd.Config(tr_target_test=400))["pool"][1]) == 5 * 100  # exactly fits
+
+
+def test_denormals_are_flushed_inside_the_transfer_unit_only():
+    transfer = __import__(rd.__name__ + ".transfer", fromlist=["transfer"])
+    tiny = torch.tensor([1e-39])  # a float32 denormal
+    with transfer.flushed_denormals():
+        assert float(tiny * 1.0) == 0.0
+    assert float(tiny * 1.0) > 0.0  # restored: the other units' arithmetic is untouched
+
+
+def test_the_shuffled_control_shares_init_and_batches_and_only_the_labels_differ():
+    transfer = __import__(rd.__name__ + ".transfer", fromlist=["transfer"])
+    cfg = rd.Config(tr_source_steps=0)
+    sp = transfer.split(cfg)
+    sizes = (784, 8, 8, 5)
+    real, shuffled = transfer.pretrain(cfg, 2, sp, sizes), transfer.pretrain(cfg, 2, sp, sizes, shuffled=True)
+    assert all(torch.equal(a, b) for a, b in zip(real, shuffled))  # same start
+    cfg = rd.Config(tr_source_steps=3)
+    real, shuffled = transfer.pretrain(cfg, 2, sp, sizes), transfer.pretrain(cfg, 2, sp, sizes, shuffled=True)
+    assert not torch.equal(real[-1], shuffled[-1])  # different labels move the head differently
 
 
 def test_ablation_of_duplicated_units_loses_nothing_once_rescaled():

@@ -92,28 +92,39 @@ def figure_bias_variance(tables, cfg):
 
 @plots.figure("K10", "K10-transfers", "K11", "K12")
 def figure_transfer(tables, cfg):
-    """Target accuracy of probes and scratch nets against labels per class; forgetting and target
-    accuracy of fine-tuning at lr and lr/10 against steps."""
+    """5–9 test accuracy against labels per class: probes on the 0–4 net's layers, on a random-init
+    net and on a net pretrained on shuffled labels, the MLP from scratch, and fine-tuning at the
+    fine-tuned label count; forgetting and target accuracy of fine-tuning at lr and lr/10 against
+    steps."""
+    from . import CLAIMS, FT_STEPS, estimate
+
     probes, ft = tables["transfer_probes"], tables["fine_tuning"]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 5.5))
-    series = [("probe_source_2", "probe, pretrained layer 2"), ("probe_source_1", "probe, pretrained layer 1"),
-              ("probe_random_2", "probe, random-init layer 2"), ("scratch", "MLP from scratch")]
-    for i, (column, label) in enumerate(series):
-        plots.band_from(ax1, probes, "labels", column, label, color=plots.PALETTE[i], line_kw=dict(marker="o"))
-    at10 = probes[probes.labels == 10]
-    ax1.set(xscale="log", xlabel="labels per class of digits 5–9", ylabel="5–9 test accuracy",
-            title=f"K10: probe on the 0–4 net − scratch at 10 labels: {(at10.probe_source_2 - at10.scratch).mean():+.3f}")
-    ax1.legend(loc="lower right", fontsize=9)
-    for i, rate in enumerate(("lr", "lr/10")):
+    series = [("probe_source_2", "linear probe, pretrained top layer (2)", 0, dict(marker="o")),
+              ("probe_source_1", "linear probe, pretrained layer 1", 9, dict(marker="o", ls=":")),
+              ("probe_random_2", "linear probe, random-init layer 2", 7, dict(marker="o")),
+              ("probe_shuffled_2", "control: probe on a net pretrained on shuffled labels", 4,
+               dict(marker=".", ls="--")),
+              ("scratch", "whole MLP from scratch", 3, dict(marker="s", lw=2))]
+    for column, label, color, kw in series:
+        plots.band_from(ax1, probes, "labels", column, label, color=plots.PALETTE[color], line_kw=kw)
+    head = FT_STEPS.lecture if FT_STEPS.lecture in set(ft.steps) else int(ft.steps.max())
+    rates = {"lr": plots.PALETTE[1], "lr/10": plots.PALETTE[2]}
+    for (rate, color), shift in zip(rates.items(), (0.85, 1.18)):
+        e = stats.mean_ci(stats.per_seed(ft, "target_acc", steps=head, rate=rate))
+        ax1.errorbar([cfg.tr_ft_labels * shift], [e.value], yerr=[[e.value - e.ci_low], [e.ci_high - e.value]],
+                     marker="D", capsize=3, ls="none", color=color, label=f"fine-tuned whole net, {rate}, {head} steps")
+    ax1.set(xscale="log", xlabel="labels per class of digits 5–9", ylabel="5–9 test accuracy (1000 digits)",
+            title=plots.result_line(CLAIMS, estimate, tables, cfg, "K10", "K12"))
+    ax1.legend(loc="lower right", fontsize=8)
+    for rate, color in rates.items():
         part = ft[ft.rate == rate]
-        plots.band_from(ax2, part, "steps", "forgetting", f"forgetting (0–4), {rate}", color=plots.PALETTE[i],
+        plots.band_from(ax2, part, "steps", "forgetting", f"forgetting (0–4 accuracy lost), {rate}", color=color,
                         line_kw=dict(marker="o"))
-        plots.band_from(ax2, part, "steps", "target_acc", f"5–9 accuracy, {rate}", color=plots.PALETTE[i],
+        plots.band_from(ax2, part, "steps", "target_acc", f"5–9 accuracy, {rate}", color=color,
                         line_kw=dict(ls="--", marker="s"))
-    head = 300 if 300 in set(ft.steps) else int(ft.steps.max())
-    lost = {r: ft[(ft.steps == head) & (ft.rate == r)].forgetting.mean() for r in ("lr", "lr/10")}
-    ax2.set(xscale="log", xlabel="fine-tuning steps", ylabel="accuracy / accuracy lost",
-            title=f"K11 at {head} steps: forgetting {lost['lr']:.2f} at lr, {lost['lr/10']:.2f} at lr/10")
+    ax2.set(xscale="log", xlabel=f"fine-tuning steps ({cfg.tr_ft_labels} labels per class)",
+            ylabel="accuracy / accuracy lost", title=plots.result_line(CLAIMS, estimate, tables, cfg, "K11"))
     ax2.legend(loc="center right", fontsize=9)
     return fig
 
