@@ -307,6 +307,31 @@ def test_the_steps_unit_continues_the_hessian_units_training_exactly():
     np.testing.assert_allclose(ours.eigenvalue.to_numpy()[:3], theirs.eigenvalue.to_numpy()[:3], rtol=1e-3)
 
 
+def test_units_run_with_denormals_flushed_and_leave_the_default_behind(monkeypatch):
+    """run_unit flushes float32 denormals to zero (softplus with β = 10 makes many in the no-BN
+    nets, and each is tens of times slower), restores torch's default afterwards, and the flush
+    moves no number of a unit's tables."""
+    tiny = torch.tensor(1e-39)  # a float32 denormal: the smallest normal float is 1.18e-38
+    seen = {}
+
+    def probe(cfg, model, seed):
+        seen["product"] = float(tiny * 1.0)
+        return {}
+
+    with monkeypatch.context() as patch:
+        patch.setattr(measure, "hessian_unit", probe)
+        bh.run_unit(bh.QUICK, dict(part="hessian", model="conv", seed=0))
+    assert seen["product"] == 0.0
+    assert float(tiny * 1.0) == pytest.approx(1e-39, rel=1e-3)  # the default is back
+    cfg = bh.QUICK
+    width = cfg.perturb_channels[0]
+    flushed = bh.run_unit(cfg, dict(part="width", width=measure.width_label(width), seed=1))
+    plain = measure.width_unit(cfg, width, 1)
+    assert flushed.keys() == plain.keys()
+    for name in plain:
+        pd.testing.assert_frame_equal(flushed[name], plain[name], check_exact=True)
+
+
 def test_the_mlp_hessian_unit_trains_on_for_the_steps_sweep_as_a_fresh_run_would():
     """The default run has no steps units: each MLP Hessian unit trains its BN net on after its
     Hessian work (perturbations restore the weights), bit for bit the stand-alone run that

@@ -395,6 +395,11 @@ def units(cfg: Config) -> list[dict]:
 
 
 def run_unit(cfg: Config, unit: dict) -> dict[str, pd.DataFrame]:
+    with measure.flushed_denormals():  # bit-identical tables, in half the time for the no-BN nets
+        return _run_unit(cfg, unit)
+
+
+def _run_unit(cfg: Config, unit: dict) -> dict[str, pd.DataFrame]:
     part = unit["part"]
     if part == "hessian":
         return measure.hessian_unit(cfg, unit["model"], unit["seed"])

@@ -28,6 +28,11 @@ DIVERGED = 10.0  # a loss above 10× the initial loss ends an lr-stress run: div
 PERTURBATION = 0.01  # Page: a perturbation of 1% of the parameter vector's length
 
 
+# --- the arithmetic every unit runs under ----------------------------------------------------
+
+flushed_denormals = training.flushed_denormals  # every unit runs inside it (bit-identical tables, far faster)
+
+
 # --- Hessian units ---------------------------------------------------------------------------
 
 def hessian_unit(cfg, model: str, seed: int) -> dict[str, pd.DataFrame]:

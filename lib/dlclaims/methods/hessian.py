@@ -125,10 +125,14 @@ class HessianOperator:
         v = v.to(self.gradients[0].dtype)
         out = None
         for grad, weight in zip(self.gradients, self.weights):
-            parts = torch.autograd.grad(grad, self.params, grad_outputs=v, retain_graph=True,
-                                        allow_unused=True)
+            # the gradient of ⟨g, v⟩ is the backward pass of grad_outputs=v bit for bit, without
+            # autograd's grad_outputs check (whose first call imports sympy: seconds per process)
+            parts = torch.autograd.grad(torch.dot(grad, v), self.params, retain_graph=True, allow_unused=True)
             hv = flatten([torch.zeros_like(p) if h is None else h for p, h in zip(self.params, parts)])
-            out = hv * weight if out is None else out.add_(hv, alpha=weight)
+            if out is None:
+                out = hv if weight == 1.0 else hv * weight  # one batch: its weight is 1, no product
+            else:
+                out.add_(hv, alpha=weight)
         self.matvecs += 1
         return out.detach()
 

@@ -14,6 +14,7 @@ a permutation per epoch), in the manner of cifar10-fast's ``train_epoch``.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from typing import Callable, Iterable, Iterator, Sequence
 
@@ -66,3 +67,17 @@ def train(params: Sequence[Tensor], loss_on: Callable[[Tensor], Tensor], batches
         grads = torch.autograd.grad(loss, params)
         sgd_step_(params, grads, velocity, lr, momentum, weight_decay)
     return losses
+
+
+@contextlib.contextmanager
+def flushed_denormals() -> Iterator[None]:
+    """Flush float32 denormals (|x| < 1.2e-38) to zero for the block, then restore torch's default.
+    Nets that saturate (softplus with a large β) or interpolate a few labels drive activations,
+    gradients and momentum buffers into that range, where x86 arithmetic is tens of times slower;
+    values that small change no prediction. The flag is the calling thread's, and the runner's
+    workers compute on one thread."""
+    torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        torch.set_flush_denormal(False)
