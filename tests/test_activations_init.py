@@ -108,13 +108,16 @@ def normal_table(c, normal_minus_uniform, uniform_minus_old):
     return pd.DataFrame(rows)
 
 
-def saturation_table(c, peak):
-    """H1d's table: the top layer's saturated share is 0 at step 0, ``peak`` (± 0.01 per seed) at step 5."""
+def saturation_table(c, peak, learned=True):
+    """H1d's table: the top layer's saturated share is 0 at step 0, ``peak`` (± 0.01 per seed) at step 5;
+    the loss falls from 2.3 to 1.5 (``learned``) or stays at 2.3."""
     rows = []
     for init in c.sat_inits:
-        for seed in range(c.train_seeds):
-            for step, share in ((0, 0.0), (5, peak + 0.01 * (seed % 3 - 1)), (10, peak / 2)):
-                rows.append(dict(seed=seed, init=init, step=step, top_saturated=share, loss=2.3))
+        for lr in c.sat_lrs:
+            for seed in range(c.train_seeds):
+                for step, share in ((0, 0.0), (5, peak + 0.01 * (seed % 3 - 1)), (10, peak / 2)):
+                    loss = 2.3 if step == 0 or not learned else 1.5 + 0.01 * (seed % 3)
+                    rows.append(dict(seed=seed, init=init, lr=lr, step=step, top_saturated=share, loss=loss))
     return pd.DataFrame(rows)
 
 
@@ -187,6 +190,9 @@ def test_hand_made_tables_give_the_verdicts_they_were_built_for():
     # premises: 4 of 20 He runs failing (> a tenth) and old = uniform He make H6b and H9c untestable
     assert (v["H6b-ctl"], v["H6b"], v["H9c-ctl"], v["H9c"]) == ("fails", "untestable", "fails", "untestable")
     assert (v["H2b-ctl"], v["H2b"]) == ("fails", "untestable")  # raw inputs as fast as centred ones
+    stuck = {**holds, "saturation": saturation_table(c, 0.9, learned=False)}  # saturated, but at the start loss
+    v = verdicts(stuck, c)
+    assert (v["H1d-init"], v["H1d-learns"], v["H1d"]) == ("holds", "fails", "untestable")
 
 
 def test_profile_matches_a_hand_computed_forward_and_backward():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -117,23 +119,28 @@ def figure_too_large_init(tables, cfg):
     return fig
 
 
-@plots.figure("H1d", "H1d-init")
+@plots.figure("H1d", "H1d-learns", "H1d-init")
 def figure_top_saturation(tables, cfg):
     """Share of the top hidden layer's sigmoid outputs below 0.05 at every step (each step's batch), mean
-    over seeds with its 95% band, per init; and the training loss beside it."""
+    over seeds with its 95% band, one colour per lr (old init solid, Xavier dashed); the training loss
+    beside it: saturation reads as "in training" only where the loss falls."""
     sat = tables["saturation"]
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.5))
-    labels = {"old": "old U(±1/√n)", "xavier": "Xavier (normalised)"}
-    for i, init in enumerate(sorted(sat.init.unique())):
-        part = sat[sat.init == init]
-        plots.band_from(ax, part, "step", "top_saturated", labels.get(init, init), color=plots.PALETTE[i])
-        plots.band_from(ax2, part, "step", "loss", labels.get(init, init), color=plots.PALETTE[i])
+    labels = {"old": "old U(±1/√n)", "xavier": "Xavier"}
+    for i, lr in enumerate(sorted(sat.lr.unique())):
+        for init in sorted(sat.init.unique()):
+            part = sat[(sat.lr == lr) & (sat.init == init)]
+            kw = dict(color=plots.PALETTE[i], line_kw=dict(ls="-" if init == "old" else "--"))
+            label = f"lr {lr:g}, {labels.get(init, init)}"
+            plots.band_from(ax, part, "step", "top_saturated", label, **kw)
+            plots.band_from(ax2, part, "step", "loss", label, **kw)
     ax.axhline(MAJORITY, color="0.4", lw=0.8, ls="--")
     ax.set(xlabel="SGD step", ylabel=f"share of top-layer outputs < {TOP_SATURATED:g}", ylim=(-0.05, 1.05))
-    ax2.set(xlabel="SGD step", ylabel="training loss (the step's batch)")
-    ax.legend(loc="lower right", fontsize=9)
-    fig.suptitle(f"Top hidden layer of a {cfg.sat_depth}-layer sigmoid net in training (lr {cfg.sat_lr:g})\n"
-                 + result(tables, cfg, "H1d-init", "H1d"))
+    ax2.set(xlabel="SGD step", ylabel="training loss (the step's batch)", yscale="log")
+    ax2.axhline(math.log(10), color="0.4", lw=0.8, ls=":")
+    ax2.legend(loc="upper right", fontsize=8)
+    fig.suptitle(f"Top hidden layer of a {cfg.sat_depth}-layer sigmoid net in training (headline lr {cfg.sat_lr:g}; "
+                 "dotted: chance, ln 10)\n" + result(tables, cfg, "H1d-learns", "H1d"))
     fig.tight_layout()
     return fig
 

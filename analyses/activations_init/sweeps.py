@@ -148,10 +148,10 @@ def normal_unit(cfg: Config, depth: int, first_seed: int = 0) -> pd.DataFrame:
 
 # --- H1d: Glorot & Bengio's top-layer saturation -----------------------------------------------
 
-def saturation_unit(cfg: Config, init: str, first_seed: int = 0) -> pd.DataFrame:
+def saturation_unit(cfg: Config, init: str, lr: float, first_seed: int = 0) -> pd.DataFrame:
     """H1d's runs of one init: for every seed a 40-{sat_width}×{sat_depth}-10 sigmoid net with zero
     biases, every layer old U(±1/√n) or Xavier uniform (Glorot & Bengio's two), plain SGD at
-    ``sat_lr`` for ``sat_steps`` steps of batch ``batch``. Recorded at every step, on that step's batch
+    ``lr`` for ``sat_steps`` steps of batch ``batch``. Recorded at every step, on that step's batch
     before the update: the share of the top hidden layer's outputs (units × examples) below
     TOP_SATURATED, and the loss."""
     split = data.split("mnist1d", seed=0)
@@ -170,7 +170,7 @@ def saturation_unit(cfg: Config, init: str, first_seed: int = 0) -> pd.DataFrame
         loss = replicate_losses(stacked_forward(weights, biases, split.x_train[idx], "sigmoid", hidden),
                                 split.y_train[idx])
         share = (hidden[-1].detach() < TOP_SATURATED).double().mean((1, 2)).numpy()
-        rows += [dict(seed=s, init=init, step=step, top_saturated=float(share[r]), loss=float(loss[r].detach()))
+        rows += [dict(seed=s, init=init, lr=lr, step=step, top_saturated=float(share[r]), loss=float(loss[r].detach()))
                  for r, s in enumerate(seeds)]
-        sgd_(params, torch.autograd.grad(loss.sum(), params), cfg.sat_lr)
+        sgd_(params, torch.autograd.grad(loss.sum(), params), lr)
     return pd.DataFrame(rows)
