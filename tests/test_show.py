@@ -83,3 +83,7 @@ def test_a_figure_title_states_its_claims_results_with_one_estimate_per_run():
     assert plots.result_line(claims, estimate, tables, cfg, "X1", "X2") == ("X1 0.8 [0.7, 0.9] holds; "
                                                                           "X2 2 [1.5, 2.5] fails")  # the headline
     assert len(calls) == 1
+    claims.append(Claim("X3", "derived", "s", "f", at_least(0.0), premise="X2"))  # X2 fails: X3 untestable
+    calls.clear()
+    estimate_x3 = lambda tables, cfg: {**estimate(tables, cfg), "X3": Estimate(1.0, 0.9, 1.1)}  # noqa: E731
+    assert plots.result_line(claims, estimate_x3, tables, cfg, "X3") == "X3 1 [0.9, 1.1] untestable"

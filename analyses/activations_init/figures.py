@@ -136,7 +136,7 @@ def figure_top_saturation(tables, cfg):
             plots.band_from(ax2, part, "step", "loss", label, **kw)
     ax.axhline(MAJORITY, color="0.4", lw=0.8, ls="--")
     ax.set(xlabel="SGD step", ylabel=f"share of top-layer outputs < {TOP_SATURATED:g}", ylim=(-0.05, 1.05))
-    ax2.set(xlabel="SGD step", ylabel="training loss (the step's batch)", yscale="log")
+    ax2.set(xlabel="SGD step", ylabel="training loss (the step's batch)")
     ax2.axhline(math.log(10), color="0.4", lw=0.8, ls=":")
     ax2.legend(loc="upper right", fontsize=8)
     fig.suptitle(f"Top hidden layer of a {cfg.sat_depth}-layer sigmoid net in training (headline lr {cfg.sat_lr:g}; "

@@ -322,18 +322,19 @@ def evaluate(claims: Sequence[Claim], estimates: Mapping[str, Any], cfg=None) ->
                          value=est.value, ci_low=est.ci_low, ci_high=est.ci_high, rule=claim.rule.region(),
                          premise=claim.premise or "", setup=claim.setup_text(cfg), verdict=verdicts[claim.id]))
     for row in rows:
-        row["verdict"] = _with_premise(row["claim"], verdicts, {c.id: c.premise for c in claims})
+        row["verdict"] = with_premise(row["claim"], verdicts, {c.id: c.premise for c in claims})
     import pandas as pd
 
     return pd.DataFrame(rows, columns=CLAIM_COLUMNS)
 
 
-def _with_premise(claim: str, verdicts: Mapping[str, str], premises: Mapping[str, str | None],
-                  seen: tuple = ()) -> str:
+def with_premise(claim: str, verdicts: Mapping[str, str], premises: Mapping[str, str | None],
+                 seen: tuple = ()) -> str:
+    """``claim``'s verdict, ``untestable`` where its premise (or the premise's own) did not hold."""
     premise = premises.get(claim)
     if not premise or premise in seen:
         return verdicts[claim]
-    if _with_premise(premise, verdicts, premises, seen + (claim,)) != HOLDS:
+    if with_premise(premise, verdicts, premises, seen + (claim,)) != HOLDS:
         return UNTESTABLE
     return verdicts[claim]
 

@@ -69,17 +69,21 @@ _ESTIMATES: dict = {}
 
 def result_line(claims, estimate, tables, cfg, *ids: str) -> str:
     """'C2b 0.68 [0.67, 0.69] holds; …': the headline value, interval and verdict of claims
-    ``ids`` (premises aside), for a figure title that states its result. ``estimate(tables, cfg)``
-    runs once per run, however many titles ask."""
-    from dlclaims.suite.claims import headline
+    ``ids`` for a figure title that states its result; the verdict is the table's, so a claim
+    whose premise did not hold reads ``untestable``. ``estimate(tables, cfg)`` runs once per run,
+    however many titles ask."""
+    from dlclaims.suite.claims import headline, with_premise
 
     key = (id(estimate), id(tables), id(cfg))
     if key not in _ESTIMATES:
         _ESTIMATES.clear()
         _ESTIMATES[key] = (tables, cfg, estimate(tables, cfg))  # kept alive, so their ids stay theirs
     estimates = _ESTIMATES[key][2]
+    raw = {c.id: c.rule.verdict(headline(c, estimates[c.id])) for c in claims if c.id in estimates}
+    premises = {c.id: c.premise for c in claims}
     parts = []
     for claim in (c for c in claims if c.id in ids):
         est = headline(claim, estimates[claim.id])
-        parts.append(f"{claim.id} {est.value:.3g} [{est.ci_low:.3g}, {est.ci_high:.3g}] {claim.rule.verdict(est)}")
+        verdict = with_premise(claim.id, raw, premises)
+        parts.append(f"{claim.id} {est.value:.3g} [{est.ci_low:.3g}, {est.ci_high:.3g}] {verdict}")
     return "; ".join(parts)
