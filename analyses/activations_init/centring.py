@@ -17,10 +17,11 @@ import pandas as pd
 import torch
 
 from dlclaims.methods import data, inits
+from dlclaims.methods.replicas import replicate_losses
 from dlclaims.rng import stream
 
 from . import TARGET_LOSS, Config
-from .sweeps import replicate_losses, stacked_batches
+from .sweeps import stacked_batches
 
 ARMS = ("sigmoid", "centred", "raw")  # hidden units σ / σ − ½ on centred inputs; σ − ½ on raw inputs
 

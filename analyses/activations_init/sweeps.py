@@ -16,9 +16,9 @@ import math
 import numpy as np
 import pandas as pd
 import torch
-import torch.nn.functional as F
 
 from dlclaims.methods import data, inits, training
+from dlclaims.methods.replicas import replicate_losses
 from dlclaims.rng import stream
 
 from . import TOP_SATURATED, Config
@@ -39,12 +39,6 @@ def stacked_forward(weights: list[Tensor], biases: list[Tensor] | None, x: Tenso
             if keep is not None:
                 keep.append(h)
     return h
-
-
-def replicate_losses(logits: Tensor, y: Tensor) -> Tensor:
-    """Mean cross-entropy per replicate [R] for labels y [R, B]."""
-    r, b, c = logits.shape
-    return F.cross_entropy(logits.reshape(r * b, c), y.reshape(r * b), reduction="none").reshape(r, b).mean(1)
 
 
 def stacked_batches(seeds: list[int], n: int, batch: int, steps: int, name: str) -> Tensor:

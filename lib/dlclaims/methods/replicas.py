@@ -75,9 +75,11 @@ def forward(params: list[Tensor], x: Tensor, mask: Tensor | None = None) -> Tens
 
 
 def replicate_losses(logits: Tensor, y: Tensor, row_weights: Tensor | None = None) -> Tensor:
-    """Cross-entropy per replicate [R]: mean over the batch, or weighted by ``row_weights`` [R, B]."""
+    """Cross-entropy per replicate [R] for labels y [B] (shared) or [R, B] (each replicate its own):
+    mean over the batch, or weighted by ``row_weights`` [R, B]."""
     r, b, c = logits.shape
-    ce = F.cross_entropy(logits.reshape(r * b, c), y.repeat(r), reduction="none").reshape(r, b)
+    labels = y.reshape(r * b) if y.dim() == 2 else y.repeat(r)
+    ce = F.cross_entropy(logits.reshape(r * b, c), labels, reduction="none").reshape(r, b)
     if row_weights is None:
         return ce.mean(1)
     return (ce * row_weights).sum(1)
